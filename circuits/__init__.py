@@ -1,0 +1,1 @@
+"""Constraint systems and the solvency circuit."""

@@ -1,0 +1,1 @@
+"""Numba kernels (field, NTT, G1, MSM) and the prover."""

@@ -1,0 +1,1 @@
+"""Transcript, formats and the Python verifier (independent of the prover)."""
