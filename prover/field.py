@@ -333,6 +333,16 @@ class Field:
     def to_int(self, element) -> int:
         return self.to_ints(np.array([element], dtype=np.uint64))[0]
 
+    def to_galois(self, a: np.ndarray, gf):
+        """Montgomery array -> a galois FieldArray of the prime field ``gf`` (GF(p))."""
+        if gf.order != self.modulus:
+            raise ValueError(f"{gf.name} is not the field {self.name}")
+        return gf(self.to_ints(a))
+
+    def from_galois(self, values) -> np.ndarray:
+        """A galois FieldArray (or any iterable of ints) -> Montgomery array."""
+        return self.from_ints(int(v) for v in np.atleast_1d(values))
+
     # constructors -----------------------------------------------------
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros((n, LIMBS), dtype=np.uint64)

@@ -1,0 +1,55 @@
+"""The `zksolvency` command line: one click group, one command per user task."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)
+
+
+def _emit(result: dict, as_json: bool, render) -> None:
+    """One JSON object on stdout with --json, else a human-readable report."""
+    if as_json:
+        click.echo(json.dumps(result, sort_keys=True))
+    else:
+        click.echo(render(result))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zksolvency")
+def main() -> None:
+    """Zero-knowledge proofs of solvency over BN254: prove, verify, publish."""
+
+
+@main.command()
+@click.option("--log-size", type=click.IntRange(1, 23), default=16, show_default=True,
+              help="Measure at 2^N elements / points.")
+@click.option("--repeat", type=click.IntRange(1, 50), default=3, show_default=True,
+              help="Timed runs per figure (median reported).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench(log_size: int, repeat: int, as_json: bool) -> None:
+    """Measure this machine: field multiplication, NTT and MSM at 2^N."""
+    from zksolvency.bench import measure
+
+    result = measure(log_size, repeat=repeat, progress=_progress)
+
+    def render(r):
+        lines = [
+            f"size                 2^{r['log_size']}",
+            f"field multiplication {r['field_mul_ns']:.1f} ns per product",
+            f"NTT                  {r['ntt_seconds']:.4f} s",
+        ]
+        for bits, seconds in r["msm_seconds"].items():
+            lines.append(f"MSM, {bits:>3}-bit scalars {seconds:.4f} s")
+        return "\n".join(lines)
+
+    _emit(result, as_json, render)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
