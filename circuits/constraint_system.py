@@ -207,7 +207,24 @@ class ConstraintSystem:
         return sorted(found, key=lambda q: (order[q.column], q.rotation))
 
     def degree(self) -> int:
-        return max(i.expression.degree() for i in self.identities)
+        """The largest degree of an identity (at least 1)."""
+        return max([1] + [i.expression.degree() for i in self.identities])
+
+    def canonical_description(self) -> str:
+        """Every fact about the compiled circuit that a verifier relies on, deterministically."""
+        self.compile()
+        lines = [f"circuit {self.name}", f"max_degree {self.max_degree}"]
+        for c in self.columns:
+            lines.append(f"column {c.kind.value}[{c.index}] phase {self.phase(c)} {c.name}")
+        for inst in self.instances:
+            lines.append(f"instance {inst.column.index} public_start {inst.public_start} row_start {inst.row_start}")
+        for rs in self.running_sums:
+            lines.append(f"running_sum {rs.column.name} rhs {rs.rhs_constant}")
+        for ks in self.keyed_sums:
+            lines.append(f"keyed_sum {ks.name} public_start {ks.public_start}")
+        for ident in self.identities:
+            lines.append(f"identity {ident.name} {ident.expression.canonical()}")
+        return "\n".join(lines)
 
     # compilation ----------------------------------------------------------
     def compile(self) -> "ConstraintSystem":

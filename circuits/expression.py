@@ -68,6 +68,10 @@ class Expression:
     def evaluate(self, ops: "Evaluator"):
         raise NotImplementedError
 
+    def canonical(self) -> str:
+        """A deterministic prefix notation, hashed into the verifying key."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, eq=False)
 class Constant(Expression):
@@ -81,6 +85,9 @@ class Constant(Expression):
 
     def evaluate(self, ops):
         return ops.constant(self.value % R_MODULUS)
+
+    def canonical(self):
+        return str(self.value % R_MODULUS)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,9 @@ class Query(Expression):
     def evaluate(self, ops):
         return ops.query(self)
 
+    def canonical(self):
+        return f"{self.column.kind.value}[{self.column.index}]@{self.rotation}"
+
 
 @dataclass(frozen=True, eq=False)
 class Challenge(Expression):
@@ -117,6 +127,9 @@ class Challenge(Expression):
     def evaluate(self, ops):
         return ops.challenge(self.name)
 
+    def canonical(self):
+        return f"${self.name}"
+
 
 @dataclass(frozen=True, eq=False)
 class Sum(Expression):
@@ -131,6 +144,9 @@ class Sum(Expression):
 
     def evaluate(self, ops):
         return ops.add(self.a.evaluate(ops), self.b.evaluate(ops))
+
+    def canonical(self):
+        return f"(+ {self.a.canonical()} {self.b.canonical()})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +163,9 @@ class Product(Expression):
     def evaluate(self, ops):
         return ops.mul(self.a.evaluate(ops), self.b.evaluate(ops))
 
+    def canonical(self):
+        return f"(* {self.a.canonical()} {self.b.canonical()})"
+
 
 @dataclass(frozen=True, eq=False)
 class Negated(Expression):
@@ -160,6 +179,9 @@ class Negated(Expression):
 
     def evaluate(self, ops):
         return ops.neg(self.a.evaluate(ops))
+
+    def canonical(self):
+        return f"(- {self.a.canonical()})"
 
 
 def _lift(x) -> Expression:

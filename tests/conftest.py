@@ -19,3 +19,11 @@ def gf_r():
 @pytest.fixture(scope="session")
 def gf_q():
     return GF_Q
+
+
+@pytest.fixture(scope="session")
+def dev_srs():
+    """An insecure development SRS for circuits up to 2^12 rows (deterministic tau)."""
+    from zksolvency.prover.srs import dev_setup
+
+    return dev_setup(12)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from Crypto.Hash import keccak
 
-from zksolvency.constants import Q_MODULUS, R_MODULUS
+from zksolvency.constants import R_MODULUS
+from zksolvency.encoding import G1Point, encode_scalar
 
 # Domain separator hashed first into every transcript; bump the version with the protocol.
 PROTOCOL_DOMAIN = b"zksolvency/plonkish-kzg/v1"
@@ -21,23 +22,6 @@ PROTOCOL_DOMAIN = b"zksolvency/plonkish-kzg/v1"
 
 def keccak256(data: bytes) -> bytes:
     return keccak.new(digest_bits=256, data=data).digest()
-
-
-def encode_scalar(x: int) -> bytes:
-    """An Fr element as 32 bytes big-endian (the EVM word)."""
-    if not 0 <= x < R_MODULUS:
-        raise ValueError("scalar out of range [0, r)")
-    return x.to_bytes(32, "big")
-
-
-def encode_g1(point) -> bytes:
-    """A G1 point given as affine integers (x, y), or None for infinity, as x||y big-endian."""
-    if point is None:
-        return bytes(64)
-    x, y = point
-    if not (0 <= x < Q_MODULUS and 0 <= y < Q_MODULUS):
-        raise ValueError("coordinate out of range [0, q)")
-    return x.to_bytes(32, "big") + y.to_bytes(32, "big")
 
 
 class Transcript:
@@ -60,12 +44,12 @@ class Transcript:
         for x in xs:
             self._pending += encode_scalar(x)
 
-    def absorb_point(self, label: str, point) -> None:
-        self._pending += encode_g1(point)
+    def absorb_point(self, label: str, point: G1Point) -> None:
+        self._pending += point.to_bytes()
 
     def absorb_points(self, label: str, points) -> None:
         for p in points:
-            self._pending += encode_g1(p)
+            self._pending += p.to_bytes()
 
     def challenge(self, label: str) -> int:
         """A challenge in Fr bound to everything absorbed so far."""
