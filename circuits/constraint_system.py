@@ -15,11 +15,21 @@ Arguments (log-derivative, eprint 2022/1530):
   ``sum_rows sum_s value_s/(alpha - key_s) = sum_j total_j/(alpha - j)``, the
   totals (j = 1..K) taken from the public inputs or from advice terms.
 
-Each argument's fractions are packed, at most two per row, into helper columns
-phi constrained by ``phi * d1 * d2 = n1 * d2 + n2 * d1``, and one running-sum
-column Z per argument with ``Z(omega X) - Z(X) - sum phi(X) + c = 0`` on all of H,
-where c = (public right-hand side) / n. Summed around the cycle of H this holds
-exactly when the fractions add up to the right-hand side.
+All fractions of all arguments go into one pool. They are packed, up to
+``max_degree - 1`` per row, into helper columns phi constrained by
+``phi * d_1 ... d_k = sum_i n_i prod_{j != i} d_j``, and one running-sum column
+Z carries ``Z(omega X) - Z(X) - sum phi(X) + c = 0`` on all of H, where
+c = (public right-hand sides) / n. Summed around the cycle of H this says that
+the lookup fractions (a function of beta) plus the keyed-sum fractions (a
+function of alpha) add up to the public right-hand side; for independent
+random beta and alpha that holds only if each argument holds on its own (the
+lookup sum is a rational function of beta vanishing at infinity, so it cannot
+cancel a constant). Sharing one Z saves a commitment per argument.
+
+``Combination`` — a phase-1 column G = sum_j gamma^j e_j of expressions
+(gamma drawn after the witness commitments). Opening G at a row opens every
+e_j there at once: inclusion proofs use it, and its commitment is one point
+whatever the number of columns it combines.
 
 Public inputs are one flat vector of field elements. An instance column places
 ``public[public_start:]`` at rows ``row_start, row_start + 1, ...``; a keyed sum
@@ -42,12 +52,17 @@ from zksolvency.circuits.expression import (
 # Challenge names, in transcript order.
 BETA = "beta"  # lookups
 ALPHA = "alpha"  # keyed sums
+GAMMA = "gamma"  # combinations
 Y = "y"  # combines the identities into one quotient
 ZETA = "zeta"  # evaluation point
 
 # Phases of advice columns: committed in this order, challenges drawn in between.
 PHASE_WITNESS = 0  # the witness and the lookup multiplicities
-PHASE_ARGUMENT = 1  # helper fractions and running sums (after beta, alpha)
+PHASE_ARGUMENT = 1  # helper fractions, the running sum, combinations (after beta, alpha, gamma)
+
+# The one log-derivative argument that carries every lookup and keyed sum.
+LOGUP = "logup"
+RHS_OVER_N = "logup.rhs_over_n"
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,16 @@ class KeyedSum:
     terms: tuple
     rhs_terms: tuple = ()
     public_start: int | None = None
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A committed column equal to sum_j gamma^j expressions[j] on every row."""
+
+    name: str
+    expressions: tuple
+    column: Column | None = None  # set by compile()
+    combined: Expression | None = None  # sum_j gamma^j expressions[j], set by compile()
 
 
 @dataclass(frozen=True)
@@ -108,6 +133,7 @@ class RunningSum:
     argument: str
     helpers: tuple  # HelperColumn
     rhs_constant: str | None  # name of the derived scalar (public rhs / n), or None
+    public_sums: tuple = ()  # KeyedSum with public totals, whose right-hand sides make up c
 
 
 @dataclass(frozen=True)
@@ -127,6 +153,7 @@ class ConstraintSystem:
     lookups: list = field(default_factory=list)
     keyed_sums: list = field(default_factory=list)
     instances: list = field(default_factory=list)
+    combinations: list = field(default_factory=list)
     # Filled by compile().
     multiplicities: dict = field(default_factory=dict)  # lookup name -> Column
     helpers: list = field(default_factory=list)
@@ -176,8 +203,17 @@ class ConstraintSystem:
             raise ValueError(f"keyed sum {name!r} needs a right-hand side")
         self.keyed_sums.append(KeyedSum(name, tuple(terms), tuple(rhs_terms), public_start))
 
+    def combination(self, name: str, expressions) -> None:
+        """Declare G = sum_j gamma^j expressions[j], a committed column (see the module docstring)."""
+        self._check_name(name)
+        expressions = tuple(expressions)
+        if not expressions:
+            raise ValueError(f"combination {name!r} needs at least one expression")
+        self.combinations.append(Combination(name, expressions))
+
     def _check_name(self, name: str) -> None:
         taken = {g.name for g in self.gates} | {l.name for l in self.lookups} | {k.name for k in self.keyed_sums}
+        taken |= {c.name for c in self.combinations}
         if name in taken:
             raise ValueError(f"duplicate constraint name {name!r}")
 
@@ -220,6 +256,8 @@ class ConstraintSystem:
             lines.append(f"instance {inst.column.index} public_start {inst.public_start} row_start {inst.row_start}")
         for rs in self.running_sums:
             lines.append(f"running_sum {rs.column.name} rhs {rs.rhs_constant}")
+        for comb in self.combinations:
+            lines.append(f"combination {comb.name} {len(comb.expressions)}")
         for ks in self.keyed_sums:
             lines.append(f"keyed_sum {ks.name} public_start {ks.public_start}")
         for ident in self.identities:
@@ -240,20 +278,29 @@ class ConstraintSystem:
         # Multiplicities are witness-phase advice: they depend only on the witness.
         for lk in self.lookups:
             self.multiplicities[lk.name] = self._column(ColumnKind.ADVICE, f"{lk.name}.m")
+        fractions = []
         for lk in self.lookups:
             m = self.multiplicities[lk.name]
-            fractions = [Fraction(Constant(1), beta - f) for f in lk.inputs]
+            fractions += [Fraction(Constant(1), beta - f) for f in lk.inputs]
             fractions.append(Fraction(-m.cur(), beta - lk.table.cur()))
-            self._argument(lk.name, fractions, rhs_constant=None)
         for ks in self.keyed_sums:
-            fractions = [Fraction(v, alpha - k) for v, k in ks.terms]
+            fractions += [Fraction(v, alpha - k) for v, k in ks.terms]
             fractions += [Fraction(-v, alpha - k) for v, k in ks.rhs_terms]
-            rhs = f"{ks.name}.rhs_over_n" if ks.public_start is not None else None
-            self._argument(ks.name, fractions, rhs_constant=rhs)
+        if fractions:
+            public = tuple(ks for ks in self.keyed_sums if ks.public_start is not None)
+            self._argument(LOGUP, fractions, RHS_OVER_N if public else None, public)
+        gamma = Challenge(GAMMA)
+        for i, comb in enumerate(self.combinations):
+            col = self._column(ColumnKind.ADVICE, comb.name, PHASE_ARGUMENT)
+            combined = comb.expressions[-1]
+            for e in reversed(comb.expressions[:-1]):
+                combined = e + gamma * combined
+            self.combinations[i] = Combination(comb.name, comb.expressions, col, combined)
+            self.identities.append(Identity(comb.name, col.cur() - combined))
         self._compiled = True
         return self
 
-    def _argument(self, name: str, fractions: list, rhs_constant: str | None) -> None:
+    def _argument(self, name: str, fractions: list, rhs_constant: str | None, public_sums: tuple) -> None:
         packed = _pack(fractions, self.max_degree, name)
         helpers = []
         for i, group in enumerate(packed):
@@ -266,38 +313,40 @@ class ConstraintSystem:
             step = step - h.column.cur()
         if rhs_constant is not None:
             step = step + Challenge(rhs_constant)
-        self.running_sums.append(RunningSum(z, name, tuple(helpers), rhs_constant))
+        self.running_sums.append(RunningSum(z, name, tuple(helpers), rhs_constant, public_sums))
         self.identities.append(Identity(f"{name}.sum", step))
 
 
 def _fraction_identity(phi: Query, group) -> Expression:
-    """phi * prod(d) - sum_i n_i * prod_{j != i} d_j."""
-    if len(group) == 1:
-        (f,) = group
-        return phi * f.denominator - f.numerator
-    f1, f2 = group
-    return phi * f1.denominator * f2.denominator - (f1.numerator * f2.denominator + f2.numerator * f1.denominator)
+    """phi * prod_i d_i - sum_i n_i * prod_{j != i} d_j."""
+    lhs = phi
+    for f in group:
+        lhs = lhs * f.denominator
+    rhs = None
+    for i, f in enumerate(group):
+        term = f.numerator
+        for j, g in enumerate(group):
+            if j != i:
+                term = term * g.denominator
+        rhs = term if rhs is None else rhs + term
+    return lhs - rhs
+
+
+def _identity_degree(group) -> int:
+    dens = [f.denominator.degree() for f in group]
+    numerators = [f.numerator.degree() + sum(dens) - d for f, d in zip(group, dens)]
+    return max([1 + sum(dens)] + numerators)
 
 
 def _pack(fractions: list, max_degree: int, name: str) -> list:
-    """Group fractions two by two while the helper identity stays within max_degree."""
+    """Group consecutive fractions, as many per helper as keep its identity within max_degree."""
     groups, i = [], 0
     while i < len(fractions):
-        f1 = fractions[i]
-        single = 1 + f1.denominator.degree()
-        if max(single, f1.numerator.degree()) > max_degree:
+        group = [fractions[i]]
+        if _identity_degree(group) > max_degree:
             raise ValueError(f"{name}: a fraction's identity exceeds degree {max_degree}")
-        if i + 1 < len(fractions):
-            f2 = fractions[i + 1]
-            pair = max(
-                1 + f1.denominator.degree() + f2.denominator.degree(),
-                f1.numerator.degree() + f2.denominator.degree(),
-                f2.numerator.degree() + f1.denominator.degree(),
-            )
-            if pair <= max_degree:
-                groups.append((f1, f2))
-                i += 2
-                continue
-        groups.append((f1,))
-        i += 1
+        while i + len(group) < len(fractions) and _identity_degree(group + [fractions[i + len(group)]]) <= max_degree:
+            group.append(fractions[i + len(group)])
+        groups.append(tuple(group))
+        i += len(group)
     return groups

@@ -67,7 +67,7 @@ def fraction_column(helper, ev: ArrayEvaluator) -> np.ndarray:
 
 
 def argument_columns(cs: ConstraintSystem, assignment: Assignment, challenges: dict, strict: bool = True) -> dict:
-    """Values on H of every phase-1 column: fraction helpers and running sums."""
+    """Values on H of every phase-1 column: fraction helpers, the running sum, combinations."""
     ev = ArrayEvaluator(assignment, challenges)
     out = {}
     for rs in cs.running_sums:
@@ -82,4 +82,6 @@ def argument_columns(cs: ConstraintSystem, assignment: Assignment, challenges: d
         if strict and Fr.to_int(end) != 0:
             raise WitnessError(f"{rs.argument}: the sums do not balance")
         out[rs.column] = z
+    for comb in cs.combinations:
+        out[comb.column] = ev.result(comb.combined.evaluate(ev))
     return out

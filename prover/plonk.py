@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zksolvency.circuits.assignment import ArrayEvaluator, Assignment, instance_values
-from zksolvency.circuits.constraint_system import ALPHA, BETA, ZETA, Y, ConstraintSystem
+from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, ZETA, Y, ConstraintSystem
 from zksolvency.circuits.expression import ColumnKind
 from zksolvency.constants import FR_MULTIPLICATIVE_GENERATOR, R_MODULUS
 from zksolvency.prover.arguments import argument_columns, multiplicities
@@ -173,10 +173,10 @@ def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = Tru
         polys[c] = blind(Polynomial(d.intt(values[c])), n, _random_scalars(BLINDING))
         commitments.append(commit(srs, polys[c]))
     t.absorb_points("witness commitments", commitments)
-    ch = {BETA: t.challenge(BETA), ALPHA: t.challenge(ALPHA)}
+    ch = {BETA: t.challenge(BETA), ALPHA: t.challenge(ALPHA), GAMMA: t.challenge(GAMMA)}
     ch.update(derived_scalars(cs, lay, public_inputs, ch[ALPHA]))
 
-    # Round 2: fractions and running sums of the log-derivative arguments.
+    # Round 2: fractions and the running sum of the log-derivative argument, combinations.
     argument_values = argument_columns(cs, values, _challenge_elements(ch), strict)
     argument_commitments = []
     for c in lay.argument_columns:

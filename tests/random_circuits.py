@@ -40,7 +40,8 @@ def random_instance(seed: int, log_n: int, gates: int = 2, assets: int = 3) -> I
 
     rng = np.random.default_rng(seed)
     n = 1 << log_n
-    cs = ConstraintSystem(f"random-{seed}-{gates}-{assets}")
+    max_degree = 3 + seed % 2  # helpers pack two or three fractions
+    cs = ConstraintSystem(f"random-{seed}-{gates}-{assets}", max_degree=max_degree)
     free = [cs.advice_column(f"w{i}") for i in range(3)]
     queries = [c.cur() for c in free] + [free[0].next(), free[1].next()]
     derived, selectors, polys = [], [], []
@@ -66,6 +67,7 @@ def random_instance(seed: int, log_n: int, gates: int = 2, assets: int = 3) -> I
     totals, total_key = cs.advice_column("totals"), cs.fixed_column("total_key")
     cs.keyed_sum("public_sum", [(v.cur(), k.cur()), (v2.cur(), k2.cur())], public_start=2)
     cs.keyed_sum("advice_sum", [(v.cur(), k.cur())], rhs_terms=[(totals.cur(), total_key.cur())])
+    cs.combination("opened", [free[0].cur(), v.cur() + 2 * k.cur(), l0.next()])
     cs.compile()
 
     fixed, witness = Assignment(n), Assignment(n)

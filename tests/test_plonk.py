@@ -138,3 +138,24 @@ def test_zero_knowledge_smoke(proven):
             if value > 1 << 16:
                 assert value.to_bytes(32, "big") not in proof
                 assert value.to_bytes(32, "little") not in proof
+
+
+def test_a_forged_combination_column_is_rejected(proven, monkeypatch):
+    """A prover whose combination column differs from sum gamma^j e_j on one row is caught."""
+    import zksolvency.prover.plonk as prover_plonk
+
+    inst, pk, _ = proven
+    honest = prover_plonk.argument_columns
+    (comb,) = inst.cs.combinations
+
+    def forged(cs, values, challenges, strict=True):
+        out = honest(cs, values, challenges, strict)
+        column = out[comb.column].copy()
+        column[3] = Fr.add(column[3:4], Fr.ones(1))[0]
+        out[comb.column] = column
+        return out
+
+    monkeypatch.setattr(prover_plonk, "argument_columns", forged)
+    proof = prove(pk, inst.witness, inst.public_inputs, strict=False)
+    with pytest.raises(VerificationError, match="quotient identity"):
+        verify(inst.cs, pk.vk, inst.public_inputs, proof, allow_insecure_srs=True)

@@ -7,7 +7,7 @@ imports the prover.
 
 from __future__ import annotations
 
-from zksolvency.circuits.constraint_system import ALPHA, BETA, ZETA, Y, ConstraintSystem
+from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, RHS_OVER_N, ZETA, Y, ConstraintSystem
 from zksolvency.circuits.expression import ColumnKind, ScalarEvaluator
 from zksolvency.constants import R_MODULUS, ROOT_OF_UNITY_2_28, TWO_ADICITY
 from zksolvency.encoding import EncodingError
@@ -59,6 +59,7 @@ def replay_transcript(vk: VerifyingKey, public_inputs, proof: Proof) -> Challeng
     ch = Challenges()
     ch[BETA] = t.challenge(BETA)
     ch[ALPHA] = t.challenge(ALPHA)
+    ch[GAMMA] = t.challenge(GAMMA)
     t.absorb_points("argument commitments", proof.argument_commitments)
     ch[Y] = t.challenge(Y)
     t.absorb_points("quotient commitments", proof.quotient_commitments)
@@ -72,12 +73,13 @@ def replay_transcript(vk: VerifyingKey, public_inputs, proof: Proof) -> Challeng
 
 
 def derived_scalars(cs: ConstraintSystem, lay: Layout, public_inputs, alpha: int) -> dict:
-    """The public right-hand sides of keyed sums, divided by n (named as in the identities)."""
+    """The public right-hand sides of the keyed sums, added and divided by n (named as in the identities)."""
     n_inv = pow(lay.n, -1, R_MODULUS)
     out = {}
-    for ks in cs.keyed_sums:
-        if ks.public_start is not None:
-            out[f"{ks.name}.rhs_over_n"] = keyed_rhs(public_inputs[ks.public_start :], alpha) * n_inv % R_MODULUS
+    for rs in cs.running_sums:
+        if rs.rhs_constant is not None:
+            rhs = sum(keyed_rhs(public_inputs[ks.public_start :], alpha) for ks in rs.public_sums)
+            out[rs.rhs_constant] = rhs * n_inv % R_MODULUS
     return out
 
 
@@ -130,7 +132,7 @@ def verify(
             return instance_evaluation(cs, lay, q.column, x, public_inputs)
         return values[q]
 
-    scalars = {BETA: ch[BETA], ALPHA: ch[ALPHA], **derived_scalars(cs, lay, public_inputs, ch[ALPHA])}
+    scalars = {BETA: ch[BETA], ALPHA: ch[ALPHA], GAMMA: ch[GAMMA], **derived_scalars(cs, lay, public_inputs, ch[ALPHA])}
     ev = ScalarEvaluator(query_value, scalars)
     numerator, y_power = 0, 1
     for ident in cs.identities:

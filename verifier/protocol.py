@@ -5,8 +5,9 @@ here, so the three can be read side by side:
 
 1. public inputs (their count, then each value)
 2. commitments to the witness-phase advice columns (witness, multiplicities)
-   -> challenges beta, alpha
-3. commitments to the argument-phase advice columns (fractions, running sums)
+   -> challenges beta, alpha, gamma
+3. commitments to the argument-phase advice columns (fractions, the running
+   sum, combinations)
    -> challenge y
 4. commitments to the quotient chunks t_0 .. t_{d-1}
    -> challenge zeta
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from zksolvency.circuits.constraint_system import (
     ALPHA,
     BETA,
+    GAMMA,
     PHASE_ARGUMENT,
     PHASE_WITNESS,
     ZETA,
@@ -65,12 +67,15 @@ def layout(cs: ConstraintSystem, log_n: int) -> Layout:
     cs.compile()
     n = 1 << log_n
     degree = cs.degree()
-    # Advice polynomials carry a degree-1 blinding: degree n + 1; the numerator of the
-    # quotient has degree <= degree * (n + 1) and must fit the extended coset.
+    # Committed polynomials have degree <= n + 2 (blinded by Z_H times a degree-2
+    # polynomial), so the quotient t = (sum y^i I_i) / Z_H has degree at most
+    # degree * (n + 2) - n; it is interpolated from its values on a coset of
+    # extension * n points, which must exceed that degree. Its d = degree chunks of
+    # n coefficients hold (d - 1) n + 2 d + 1 coefficients once n > 2 d.
     extension = 1
-    while extension * n <= degree * (n + 1):
+    while extension * n <= degree * (n + 2) - n:
         extension *= 2
-    if n <= degree + 1:
+    if n <= 2 * degree:
         raise ValueError(f"a domain of {n} rows is too small for identities of degree {degree}")
     queries = tuple(q for q in cs.queries() if q.column.kind != ColumnKind.INSTANCE)
     return Layout(
@@ -84,6 +89,6 @@ def layout(cs: ConstraintSystem, log_n: int) -> Layout:
     )
 
 
-CHALLENGE_ORDER = (BETA, ALPHA, Y, ZETA, V, U)
+CHALLENGE_ORDER = (BETA, ALPHA, GAMMA, Y, ZETA, V, U)
 
 __all__ = ["Layout", "layout", "CHALLENGE_ORDER", "Query", "V", "U"]

@@ -69,3 +69,44 @@ def measure(log_size: int, repeat: int = 3, progress=lambda msg: None, seed: int
         "ntt_seconds": ntt_seconds,
         "msm_seconds": msm_seconds,
     }
+
+
+def measure_circuit(log_size: int, progress=lambda msg: None, seed: int = 1) -> dict:
+    """Prove and verify the synthetic circuit of 2^log_size rows with a development SRS."""
+    import resource
+
+    from zksolvency.circuits.synthetic import ADVICE_COLUMNS, synthetic_assignment, synthetic_circuit
+    from zksolvency.prover.plonk import keygen, prove
+    from zksolvency.prover.srs import dev_setup
+    from zksolvency.verifier.plonk import VerificationError, verify
+
+    rng = np.random.default_rng(seed)
+    cs = synthetic_circuit()
+    progress(f"development SRS for 2^{log_size} rows")
+    srs = dev_setup(log_size)
+    progress(f"random witness of 2^{log_size} rows x {ADVICE_COLUMNS} advice columns")
+    fixed, witness = synthetic_assignment(cs, log_size, rng)
+    progress("key generation")
+    pk = keygen(cs, log_size, srs, fixed)
+    progress("proving")
+    start = time.perf_counter()
+    proof = prove(pk, witness, [])
+    prove_seconds = time.perf_counter() - start
+    progress("verifying")
+    start = time.perf_counter()
+    try:
+        verify(cs, pk.vk, [], proof, allow_insecure_srs=True)
+        valid = True
+    except VerificationError:
+        valid = False
+    verify_seconds = time.perf_counter() - start
+    return {
+        "log_size": log_size,
+        "advice_columns": ADVICE_COLUMNS,
+        "prove_seconds": prove_seconds,
+        "verify_seconds": verify_seconds,
+        "proof_bytes": len(proof),
+        "valid": valid,
+        # ru_maxrss is in KiB on Linux.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
