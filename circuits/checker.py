@@ -35,7 +35,16 @@ def _as_keys(a: np.ndarray) -> np.ndarray:
 
 def check(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> None:
     """Raise ConstraintFailure for the first violated constraint; return None if all hold."""
+    found = failures(cs, assignment, public_inputs)
+    if found:
+        raise found[0]
+
+
+def failures(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> list:
+    """Every violated constraint (its first failing row), in declaration order: gates, lookups, keyed sums."""
     from zksolvency.prover.field import Fr
+
+    found = []
 
     assignment = assignment.with_columns(instance_values(cs, assignment.n, public_inputs))
     ev = ArrayEvaluator(assignment)
@@ -47,7 +56,7 @@ def check(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> None:
         values = evaluate(gate.expression)
         bad = np.flatnonzero(np.any(values != 0, axis=1))
         if bad.size:
-            raise ConstraintFailure("gate", gate.name, int(bad[0]))
+            found.append(ConstraintFailure("gate", gate.name, int(bad[0])))
 
     for lk in cs.lookups:
         table = _as_keys(assignment[lk.table])
@@ -55,7 +64,8 @@ def check(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> None:
             values = _as_keys(evaluate(expr))
             bad = np.flatnonzero(~np.isin(values, table))
             if bad.size:
-                raise ConstraintFailure("lookup", lk.name, int(bad[0]), f"input {k} is not in the table")
+                found.append(ConstraintFailure("lookup", lk.name, int(bad[0]), f"input {k} is not in the table"))
+                break
 
     for ks in cs.keyed_sums:
         sums: dict[int, int] = {}
@@ -69,4 +79,5 @@ def check(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> None:
                 sums[j] = (sums.get(j, 0) - total) % R_MODULUS
         wrong = sorted(k for k, s in sums.items() if s)
         if wrong:
-            raise ConstraintFailure("keyed sum", ks.name, None, f"key {wrong[0]} does not sum to its total")
+            found.append(ConstraintFailure("keyed sum", ks.name, None, f"key {wrong[0]} does not sum to its total"))
+    return found

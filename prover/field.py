@@ -319,6 +319,13 @@ class Field:
             vec_from_uint64(values, out, self.params)
         return out
 
+    def from_canonical_limbs(self, a: np.ndarray) -> np.ndarray:
+        """(n, 4) canonical little-endian limbs, each below p -> Montgomery array."""
+        out = np.ascontiguousarray(a, dtype=np.uint64).copy()
+        if out.shape[0]:
+            vec_to_montgomery(out, out, self.params)
+        return out
+
     def to_canonical_limbs(self, a: np.ndarray) -> np.ndarray:
         out = np.empty_like(a)
         if a.shape[0]:

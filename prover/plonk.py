@@ -139,8 +139,16 @@ def _challenge_elements(ch: dict) -> dict:
     return {k: Fr.from_int(v) for k, v in ch.items()}
 
 
-def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = True) -> bytes:
-    """A proof that `witness` satisfies the circuit with these public inputs.
+def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = True, progress=None) -> bytes:
+    """A proof that `witness` satisfies the circuit with these public inputs (see ``prove_with_polynomials``)."""
+    return prove_with_polynomials(pk, witness, public_inputs, strict, progress)[0]
+
+
+def prove_with_polynomials(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = True, progress=None):
+    """(proof bytes, {Column: committed Polynomial}): a proof that `witness` satisfies the circuit.
+
+    The polynomials are the blinded ones the proof commits to; openings of
+    them at points of H (inclusion proofs) verify against its commitments.
 
     The witness is checked first (``ConstraintFailure`` names the gate and row).
     ``strict=False`` skips every check and proves whatever it is given: the
@@ -158,7 +166,9 @@ def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = Tru
     t.absorb_scalar("public input count", len(public_inputs))
     t.absorb_scalars("public inputs", public_inputs)
 
+    say = progress or (lambda message: None)
     # Round 1: the witness and the lookup multiplicities, blinded and committed.
+    say(f"committing {len(lay.witness_columns)} witness columns")
     values = pk.fixed.with_columns(instance_values(cs, n, public_inputs))
     values = values.with_columns({c: witness[c] for c in cs.witness_columns})
     for lk in cs.lookups:
@@ -177,6 +187,7 @@ def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = Tru
     ch.update(derived_scalars(cs, lay, public_inputs, ch[ALPHA]))
 
     # Round 2: fractions and the running sum of the log-derivative argument, combinations.
+    say(f"committing {len(lay.argument_columns)} argument columns")
     argument_values = argument_columns(cs, values, _challenge_elements(ch), strict)
     argument_commitments = []
     for c in lay.argument_columns:
@@ -186,12 +197,14 @@ def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = Tru
     ch[Y] = t.challenge(Y)
 
     # Round 3: the quotient, split into blinded chunks.
+    say(f"quotient on {lay.extension} cosets")
     chunks = split_quotient(quotient(pk, polys, _challenge_elements(ch)), n, lay.quotient_chunks, strict)
     quotient_commitments = [commit(srs, p) for p in chunks]
     t.absorb_points("quotient commitments", quotient_commitments)
     zeta = ch[ZETA] = t.challenge(ZETA)
 
     # Round 4: evaluations at zeta and zeta * omega.
+    say("evaluations and openings")
     omega = domain_generator(log_n)
     points = [zeta, zeta * omega % R_MODULUS]
     evaluations = [polys[q.column].evaluate(points[q.rotation]) for q in lay.evaluated_queries]
@@ -219,4 +232,4 @@ def prove(pk: ProvingKey, witness: Assignment, public_inputs, strict: bool = Tru
         opening_zeta=openings[0],
         opening_zeta_omega=openings[1],
     )
-    return proof.to_bytes()
+    return proof.to_bytes(), polys

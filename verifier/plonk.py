@@ -7,10 +7,12 @@ imports the prover.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, RHS_OVER_N, ZETA, Y, ConstraintSystem
 from zksolvency.circuits.expression import ColumnKind, ScalarEvaluator
 from zksolvency.constants import R_MODULUS, ROOT_OF_UNITY_2_28, TWO_ADICITY
-from zksolvency.encoding import EncodingError
+from zksolvency.encoding import EncodingError, G1Point
 from zksolvency.verifier.formats import Proof, VerifyingKey
 from zksolvency.verifier.kzg import OpeningClaim, verify_openings
 from zksolvency.verifier.protocol import U, V, Layout, layout
@@ -48,6 +50,25 @@ def keyed_rhs(totals, alpha: int) -> int:
 
 class Challenges(dict):
     """Named transcript challenges and the scalars derived from them and the public inputs."""
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    """What a successful verification established: the parsed proof and its challenges."""
+
+    layout: Layout
+    proof: Proof
+    challenges: Challenges
+
+    def commitment(self, column) -> "G1Point":
+        """The proof's commitment to an advice column."""
+        for columns, points in (
+            (self.layout.witness_columns, self.proof.witness_commitments),
+            (self.layout.argument_columns, self.proof.argument_commitments),
+        ):
+            if column in columns:
+                return points[columns.index(column)]
+        raise KeyError(f"column {column.name!r} is not committed in the proof")
 
 
 def replay_transcript(vk: VerifyingKey, public_inputs, proof: Proof) -> Challenges:
@@ -98,7 +119,7 @@ def verify(
     public_inputs,
     proof_bytes: bytes,
     allow_insecure_srs: bool = False,
-) -> None:
+) -> VerifiedProof:
     """Raise VerificationError unless ``proof_bytes`` proves ``cs`` for these public inputs."""
     if vk.insecure and not allow_insecure_srs:
         raise VerificationError("the verifying key comes from an insecure development SRS (use --allow-insecure-srs)")
@@ -167,3 +188,4 @@ def verify(
     ]
     if not verify_openings(claims, ch[V], ch[U], vk.g1, vk.g2, vk.tau_g2):
         raise VerificationError("the openings do not verify (pairing check failed)")
+    return VerifiedProof(lay, proof, ch)

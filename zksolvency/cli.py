@@ -65,5 +65,14 @@ def bench(log_size: int, repeat: int, circuit: bool, as_json: bool) -> None:
     _emit(result, as_json, render)
 
 
+def _register() -> None:
+    from zksolvency.cli_round import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register()
+
 if __name__ == "__main__":
     sys.exit(main())

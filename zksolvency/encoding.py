@@ -77,6 +77,17 @@ class G1Point:
     def hex(self) -> str:
         return "0x" + self.to_bytes().hex()
 
+    @staticmethod
+    def from_hex(text: str, what: str = "G1 point") -> "G1Point":
+        """The inverse of ``hex``: 0x and 128 hex digits, checked like ``from_bytes``."""
+        if not isinstance(text, str) or not text.startswith("0x"):
+            raise EncodingError(f"{what}: expected 0x-prefixed hex")
+        try:
+            data = bytes.fromhex(text[2:])
+        except ValueError:
+            raise EncodingError(f"{what}: not valid hex") from None
+        return G1Point.from_bytes(data, what)
+
 
 @dataclass(frozen=True)
 class G2Point:

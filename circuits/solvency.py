@@ -1,0 +1,210 @@
+"""The solvency circuit: rows of (user hash, S asset slots), every balance range-checked, totals by asset.
+
+Shape (``SolvencyShape``): n = 2^k rows, S slots per row, limbs of w bits
+(w = 16 with 4 limbs once n >= 2^16, else w = 8 with 8 limbs, since the range
+table must fit in the n rows), and the mode: public totals or private totals.
+
+Columns, per row::
+
+    user_hash                        advice   Keccak-256 of the user (zksolvency.hashing), 0 on padding
+    asset[s]            s < S        advice   asset index 1..K, 0 for an empty slot
+    limb[s][t]          t < 64/w     advice   balance[s] = sum_t 2^(w t) limb[s][t]
+    range                            fixed    0, 1, .., 2^w - 1 (then 0): the range table
+    inclusion                        phase 1  user_hash + gamma asset[0] + gamma^2 balance[0] + ..
+
+Balances are expressions of their limbs, not columns of their own: every limb
+is looked up in ``range``, so 0 <= balance < 2^64 and nothing can wrap. The
+totals are one keyed sum, ``sum_rows sum_s balance[s] / (alpha - asset[s]) =
+sum_j total_j / (alpha - j)``. A balance in a slot whose asset is outside
+1..K puts a pole on the left that no total can cancel, so it cannot count
+(and being below 2^64 it cannot cancel another balance either). Padding
+rows are all zero and are constrained like any other row.
+
+Public inputs: ``[round_tag, v_1, .., v_K]`` where v_j is asset j's total
+(public mode) or its reserves (private mode). The round tag binds the proof
+to its round id (it enters the transcript before anything else).
+
+Private mode adds: the totals in an advice column ``total`` (row j - 1 holds
+total_j), keyed by the fixed column ``asset_key`` = row + 1; the reserves in an
+instance column at rows 0..K-1; and ``reserves - total = sum_t 2^(w t) slack[t]``
+on every row with every slack limb looked up in ``range`` (2 * 64/w limbs:
+0 <= reserves - total < 2^128, as totals may exceed 2^64 units; reserves are
+capped below 2^128 units). Since totals stay below 2^84 and the reserves below
+r, a total above its reserves would need a "slack" of nearly r, far above
+2^128: no. Rows
+at or past K have no reserves, so their total is minus a slack that no balance
+can match: zero. The totals are never revealed; the proof shows
+liabilities <= reserves per asset.
+
+The ``inclusion`` combination makes every row openable with one KZG opening
+against one commitment: a user's inclusion proof (``zksolvency.verifier.inclusion``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from zksolvency.circuits.assignment import Assignment
+from zksolvency.circuits.constraint_system import ConstraintSystem
+from zksolvency.circuits.expression import Expression
+
+BALANCE_BITS = 64
+RESERVE_BITS = 2 * BALANCE_BITS
+DEFAULT_SLOTS = 4
+# The smallest domain: the 8-bit range table needs 2^8 rows.
+MIN_LOG_SIZE = 8
+MAX_SLOTS = 16
+
+
+def limb_bits_for(log_n: int) -> int:
+    """Limb width w: 16 once the 2^16-entry table fits in the domain, 8 below."""
+    return 16 if log_n >= 16 else 8
+
+
+@dataclass(frozen=True)
+class SolvencyShape:
+    log_n: int
+    slots: int = DEFAULT_SLOTS
+    private_totals: bool = False
+
+    def __post_init__(self):
+        if not MIN_LOG_SIZE <= self.log_n <= 28:
+            raise ValueError(f"log size must be between {MIN_LOG_SIZE} and 28, got {self.log_n}")
+        if not 1 <= self.slots <= MAX_SLOTS:
+            raise ValueError(f"slots per row must be between 1 and {MAX_SLOTS}, got {self.slots}")
+
+    @property
+    def n(self) -> int:
+        return 1 << self.log_n
+
+    @property
+    def limb_bits(self) -> int:
+        return limb_bits_for(self.log_n)
+
+    @property
+    def limbs(self) -> int:
+        return BALANCE_BITS // self.limb_bits
+
+    @property
+    def mode(self) -> str:
+        return "private" if self.private_totals else "public"
+
+    @property
+    def name(self) -> str:
+        """The circuit's name: everything but n, which the verifying key carries."""
+        return f"solvency/v1/slots={self.slots}/limb={self.limb_bits}/{self.mode}"
+
+    def max_assets(self) -> int:
+        """K is bounded by the asset index width (private mode also by the rows holding totals)."""
+        return min(self.n, 1 << 16) if self.private_totals else 1 << 16
+
+
+class SolvencyCircuit:
+    """The declaration of one shape, and the assignments a round fills in."""
+
+    def __init__(self, shape: SolvencyShape):
+        self.shape = shape
+        S, L, w = shape.slots, shape.limbs, shape.limb_bits
+        cs = ConstraintSystem(shape.name, max_degree=4)
+        self.user_hash = cs.advice_column("user_hash")
+        self.asset = [cs.advice_column(f"asset[{s}]") for s in range(S)]
+        self.limb = [[cs.advice_column(f"limb[{s}][{t}]") for t in range(L)] for s in range(S)]
+        self.range = cs.fixed_column("range")
+        self.balance = [_from_limbs(self.limb[s], w) for s in range(S)]
+        looked_up = [limb.cur() for row in self.limb for limb in row]
+        terms = [(self.balance[s], self.asset[s].cur()) for s in range(S)]
+        if shape.private_totals:
+            self.reserves = cs.instance_column("reserves", public_start=1, row_start=0)
+            self.total = cs.advice_column("total")
+            self.slack = [cs.advice_column(f"slack[{t}]") for t in range(2 * L)]
+            self.asset_key = cs.fixed_column("asset_key")
+            cs.gate("solvent", self.reserves.cur() - self.total.cur() - _from_limbs(self.slack, w))
+            looked_up += [c.cur() for c in self.slack]
+            cs.lookup("range", looked_up, self.range)
+            cs.keyed_sum("totals", terms, rhs_terms=[(self.total.cur(), self.asset_key.cur())])
+        else:
+            cs.lookup("range", looked_up, self.range)
+            cs.keyed_sum("totals", terms, public_start=1)
+        opened = [self.user_hash.cur()]
+        for s in range(S):
+            opened += [self.asset[s].cur(), self.balance[s]]
+        cs.combination("inclusion", opened)
+        self.cs = cs.compile()
+        self.inclusion = cs.combinations[0].column
+
+    # fixed columns -----------------------------------------------------------
+    @cached_property
+    def fixed(self) -> Assignment:
+        from zksolvency.prover.field import Fr
+
+        n, w = self.shape.n, self.shape.limb_bits
+        table = np.zeros(n, dtype=np.uint64)
+        table[: 1 << w] = np.arange(1 << w, dtype=np.uint64)
+        out = Assignment(n, {self.range: Fr.from_uint64(table)})
+        if self.shape.private_totals:
+            out[self.asset_key] = Fr.from_uint64(np.arange(1, n + 1, dtype=np.uint64))
+        return out
+
+    # the witness ---------------------------------------------------------------
+    def witness(self, user_hash: np.ndarray, assets: np.ndarray, balances: np.ndarray, totals=None,
+                reserves=None) -> Assignment:
+        """Assign rows: user_hash ``(rows, 4)`` canonical limbs, assets ``(rows, S)``, balances ``(rows, S)`` uint64.
+
+        Rows past ``rows`` are zero padding. Private mode also takes the totals and
+        reserves (Python ints per asset) for the slack limbs.
+        """
+        from zksolvency.prover.field import Fr
+
+        shape = self.shape
+        n, S, L, w = shape.n, shape.slots, shape.limbs, shape.limb_bits
+        rows = user_hash.shape[0]
+        if rows > n or assets.shape != (rows, S) or balances.shape != (rows, S):
+            raise ValueError(f"expected at most {n} rows of {S} slots")
+        mask = np.uint64((1 << w) - 1)
+
+        def padded(values: np.ndarray) -> np.ndarray:
+            out = np.zeros(n, dtype=np.uint64)
+            out[:rows] = values
+            return out
+
+        hashes = np.zeros((n, 4), dtype=np.uint64)
+        hashes[:rows] = user_hash
+        out = Assignment(n, {self.user_hash: Fr.from_canonical_limbs(hashes)})
+        for s in range(S):
+            out[self.asset[s]] = Fr.from_uint64(padded(assets[:, s].astype(np.uint64)))
+            b = padded(balances[:, s].astype(np.uint64))
+            for t in range(L):
+                out[self.limb[s][t]] = Fr.from_uint64((b >> np.uint64(w * t)) & mask)
+        if shape.private_totals:
+            if totals is None or reserves is None or len(totals) != len(reserves):
+                raise ValueError("private mode needs the totals and the reserves of every asset")
+            k = len(totals)
+            out[self.total] = Fr.from_ints(list(totals) + [0] * (n - k))
+            slack = [r - t for r, t in zip(reserves, totals)] + [0] * (n - k)
+            if min(slack) < 0 or max(reserves) >> RESERVE_BITS:
+                raise ValueError(f"reserves must cover the totals and stay below 2^{RESERVE_BITS} units")
+            for t in range(2 * L):
+                out[self.slack[t]] = Fr.from_ints([(x >> (w * t)) & int(mask) for x in slack])
+        return out
+
+    def inclusion_values(self, user_hash: int, slots) -> list:
+        """The expressions the inclusion column combines, for one row: [hash, asset_0, balance_0, ..]."""
+        return inclusion_values(user_hash, slots)
+
+
+def inclusion_values(user_hash: int, slots) -> list:
+    """[user_hash, asset_0, balance_0, asset_1, ..] for one row's (asset index, units) slots."""
+    out = [user_hash]
+    for asset, units in slots:
+        out += [asset, units]
+    return out
+
+
+def _from_limbs(limbs, bits: int) -> Expression:
+    acc = limbs[0].cur()
+    for t, limb in enumerate(limbs[1:], start=1):
+        acc = acc + (1 << (bits * t)) * limb.cur()
+    return acc

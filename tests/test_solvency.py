@@ -1,0 +1,194 @@
+"""The solvency circuit: honest rounds verify, and every known way to cheat on balances or totals is rejected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zksolvency.circuits.checker import check, failures
+from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape, limb_bits_for
+from zksolvency.constants import R_MODULUS
+from zksolvency.prover.field import Fr
+from zksolvency.prover.plonk import keygen, prove
+from zksolvency.verifier.plonk import VerificationError, verify
+
+LOG_N = 8
+ASSETS = 5
+
+
+def _rows(rng, rows: int, slots: int, max_units: int = 1 << 40):
+    hashes = Fr.to_canonical_limbs(Fr.random(rows, rng))
+    assets = rng.integers(0, ASSETS + 1, size=(rows, slots)).astype(np.uint32)
+    units = rng.integers(0, max_units, size=(rows, slots), dtype=np.uint64)
+    units[assets == 0] = 0
+    return hashes, assets, units
+
+
+def _totals(assets, units) -> list:
+    return [int(units[assets == j].astype(object).sum()) for j in range(1, ASSETS + 1)]
+
+
+class Round:
+    """An honest round of random rows, and the means to forge parts of its witness."""
+
+    def __init__(self, dev_srs, private: bool, seed: int = 1, slots: int = 3):
+        rng = np.random.default_rng(seed)
+        self.shape = SolvencyShape(LOG_N, slots, private)
+        self.circuit = SolvencyCircuit(self.shape)
+        self.hashes, self.assets, self.units = _rows(rng, 200, slots)
+        self.totals = _totals(self.assets, self.units)
+        self.reserves = [t + int(rng.integers(0, 1 << 30)) for t in self.totals]
+        self.values = self.reserves if private else self.totals
+        self.public = [12345] + self.values
+        self.witness = self._witness(self.assets, self.units, self.totals)
+        self.pk = keygen(self.circuit.cs, LOG_N, dev_srs, self.circuit.fixed)
+
+    def _witness(self, assets, units, totals):
+        private = self.shape.private_totals
+        return self.circuit.witness(self.hashes, assets, units, totals if private else None,
+                                    self.reserves if private else None)
+
+    def broken(self, witness, public) -> set:
+        """The names of the constraints the witness violates (the direct checker's view)."""
+        full = self.circuit.fixed.with_columns({c: witness[c] for c in self.circuit.cs.witness_columns})
+        return {f.name for f in failures(self.circuit.cs, full, public)}
+
+    def accepts(self, witness, public, strict=False) -> bool:
+        proof = prove(self.pk, witness, public, strict=strict)
+        try:
+            verify(self.circuit.cs, self.pk.vk, public, proof, allow_insecure_srs=True)
+            return True
+        except VerificationError:
+            return False
+
+    def set_limb(self, witness, row: int, slot: int, limb: int, value: int):
+        column = self.circuit.limb[slot][limb]
+        forged = witness.with_columns({column: witness[column].copy()})
+        forged[column][row] = Fr.from_ints([value])[0]
+        return forged
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["public", "private"])
+def honest(request, dev_srs):
+    return Round(dev_srs, request.param)
+
+
+def test_limb_width_follows_the_domain():
+    assert limb_bits_for(8) == 8 and limb_bits_for(15) == 8 and limb_bits_for(16) == 16
+    assert SolvencyShape(16).limbs == 4 and SolvencyShape(12).limbs == 8
+
+
+def test_honest_round_verifies(honest):
+    witness = honest.circuit.fixed.with_columns({c: honest.witness[c] for c in honest.circuit.cs.witness_columns})
+    check(honest.circuit.cs, witness, honest.public)
+    assert honest.accepts(honest.witness, honest.public, strict=True)
+
+
+def test_a_changed_total_or_reserve_is_rejected(honest):
+    for j in range(1, ASSETS + 1):
+        for delta in (1, R_MODULUS - 1):
+            public = list(honest.public)
+            public[j] = (public[j] + delta) % R_MODULUS
+            if honest.shape.private_totals and delta == 1:
+                continue  # more reserves than stated still cover the totals; the proof is bound to them anyway
+            assert not honest.accepts(honest.witness, public)
+
+
+def _pick(honest):
+    """A row and slot holding a non-zero balance of some asset."""
+    rows, slots = np.nonzero(honest.units)
+    return int(rows[0]), int(slots[0]), int(honest.assets[rows[0], slots[0]])
+
+
+def test_negative_balance_is_rejected(honest):
+    """Debt hidden as a negative balance: limb 0 holds -5 mod r and the total drops by 5 + b."""
+    row, slot, asset = _pick(honest)
+    b = int(honest.units[row, slot])
+    witness = honest.witness
+    for t in range(honest.shape.limbs):
+        witness = honest.set_limb(witness, row, slot, t, 0)
+    witness = honest.set_limb(witness, row, slot, 0, R_MODULUS - 5)
+    units = honest.units.copy()
+    units[row, slot] = 0
+    totals = _totals(honest.assets, units)
+    totals[asset - 1] -= 5
+    public = _forged_public(honest, totals)
+    witness = _with_totals(honest, witness, totals)
+    assert b > 0 and honest.broken(witness, public) == {"range"}  # the sums balance: only the range check catches it
+    assert not honest.accepts(witness, public)
+
+
+def test_oversized_balance_is_rejected(honest):
+    """A limb of 2^w (an unchecked carry) would let a balance exceed 2^64 or wrap."""
+    row, slot, asset = _pick(honest)
+    w = honest.shape.limb_bits
+    top = honest.shape.limbs - 1
+    witness = honest.set_limb(honest.witness, row, slot, top, 1 << w)
+    old_top = int(honest.units[row, slot]) >> (w * top)
+    totals = list(honest.totals)
+    totals[asset - 1] += ((1 << w) - old_top) << (w * top)  # the balance the forged limbs add up to
+    public = _forged_public(honest, totals)
+    witness = _with_totals(honest, witness, totals)
+    assert honest.broken(witness, public) == {"range"}
+    assert not honest.accepts(witness, public)
+
+
+def test_balance_under_an_asset_outside_the_round_does_not_count(honest):
+    """Moving a balance to asset 0 or K + 1 and dropping it from the total is rejected."""
+    row, slot, asset = _pick(honest)
+    for fake in (0, ASSETS + 1):
+        assets = honest.assets.copy()
+        assets[row, slot] = fake
+        totals = list(honest.totals)
+        totals[asset - 1] -= int(honest.units[row, slot])
+        witness = honest._witness(assets, honest.units, totals) if not honest.shape.private_totals else None
+        if witness is None:
+            witness = _private_witness(honest, assets, honest.units, totals)
+        public = _forged_public(honest, totals)
+        assert honest.broken(witness, public) == {"totals"}
+        assert not honest.accepts(witness, public)
+
+
+def test_private_mode_rejects_liabilities_above_reserves(dev_srs):
+    """Reserves below the totals: no slack below 2^128 exists, so a forged slack is rejected."""
+    r = Round(dev_srs, private=True, seed=3)
+    reserves = list(r.reserves)
+    reserves[0] = r.totals[0] - 1
+    r.reserves = reserves
+    with pytest.raises(ValueError, match="cover"):
+        r._witness(r.assets, r.units, r.totals)
+    # A cheating prover fills the slack with r - 1 (that is, -1) in limb arithmetic.
+    witness = _private_witness(r, r.assets, r.units, r.totals)
+    assert r.broken(witness, [12345] + reserves) == {"range"}
+    assert not r.accepts(witness, [12345] + reserves)
+
+
+def _forged_public(honest, totals):
+    if honest.shape.private_totals:
+        return list(honest.public)  # reserves unchanged; the hidden totals are forged
+    return [honest.public[0]] + totals
+
+
+def _with_totals(honest, witness, totals):
+    """In private mode the totals column (and slack) must follow the forged totals."""
+    if not honest.shape.private_totals:
+        return witness
+    forged = _private_witness(honest, honest.assets, honest.units, totals)
+    keep = {c: witness[c] for row in honest.circuit.limb for c in row}
+    return forged.with_columns(keep)
+
+
+def _private_witness(honest, assets, units, totals):
+    """The private-mode witness with the given totals, slack computed mod r (a cheater's choice)."""
+    c = honest.circuit
+    w, L, n = honest.shape.limb_bits, honest.shape.limbs, honest.shape.n
+    base = c.witness(honest.hashes, assets, units, [0] * len(totals), [0] * len(totals))
+    k = len(totals)
+    slack = [(r - t) % R_MODULUS for r, t in zip(honest.reserves, totals)] + [0] * (n - k)
+    out = base.with_columns({c.total: Fr.from_ints(list(totals) + [0] * (n - k))})
+    for t in range(2 * L):
+        limbs = [(x >> (w * t)) & ((1 << w) - 1) for x in slack]
+        if t == 2 * L - 1:
+            limbs = [(x >> (w * t)) for x in slack]  # whatever is left goes into the top limb
+        out[c.slack[t]] = Fr.from_ints(limbs)
+    return out

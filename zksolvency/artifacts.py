@@ -1,0 +1,289 @@
+"""Round artifacts: the public ``round.json`` and the user's inclusion file, read and written strictly.
+
+``round.json`` (public; canonical: UTF-8, sorted keys, two-space indent)::
+
+    format              "zksolvency-round/1"
+    round_id            the exchange's name for the round
+    timestamp           UTC, ISO 8601 to the second
+    mode                "public" (totals published) or "private" (only reserves)
+    assets              [{"name", "decimals"}], index j + 1 in the circuit is assets[j]
+    slots, log_n, n     the circuit shape (limb width follows from log_n)
+    totals | reserves   asset name -> smallest units (decimal string)
+    public_inputs       [round tag, v_1 .. v_K] as decimal strings
+    inclusion_commitment  the commitment users open (0x, 64 bytes)
+    proof               0x + the proof's canonical bytes
+    verifying_key       the verifying key's JSON form (canonical bytes inside)
+
+Nothing in it depends on a balance, user id or salt except through hiding
+commitments; the user count appears only as the power of two n.
+
+An inclusion file (one user's, exported by the exchange)::
+
+    format, round_id, user_id, salt (0x, 32 bytes),
+    rows: [{"row", "slots": [{"asset": name | null, "units": "..."}], "proof": 0x..}]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from zksolvency.constants import R_MODULUS
+from zksolvency.encoding import EncodingError, G1Point
+from zksolvency.verifier.formats import VerifyingKey
+
+ROUND_FORMAT = "zksolvency-round/1"
+INCLUSION_FORMAT = "zksolvency-inclusion/1"
+
+
+class ArtifactError(ValueError):
+    """A round or inclusion file that cannot be used; the message names the file and the field."""
+
+
+def canonical_json(obj) -> str:
+    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class RoundStatement:
+    """The public part of a round: what was proven, and the proof."""
+
+    round_id: str
+    timestamp: str
+    private_totals: bool
+    assets: tuple  # Asset
+    slots: int
+    log_n: int
+    values: tuple  # int per asset: totals (public mode) or reserves (private mode)
+    public_inputs: tuple  # int
+    inclusion_commitment: G1Point
+    proof: bytes
+    verifying_key: VerifyingKey
+
+    @property
+    def n(self) -> int:
+        return 1 << self.log_n
+
+    @property
+    def values_name(self) -> str:
+        return "reserves" if self.private_totals else "totals"
+
+    def to_json(self) -> dict:
+        return {
+            "format": ROUND_FORMAT,
+            "round_id": self.round_id,
+            "timestamp": self.timestamp,
+            "mode": "private" if self.private_totals else "public",
+            "assets": [{"name": a.name, "decimals": a.decimals} for a in self.assets],
+            "slots": self.slots,
+            "log_n": self.log_n,
+            "n": self.n,
+            self.values_name: {a.name: str(v) for a, v in zip(self.assets, self.values)},
+            "public_inputs": [str(x) for x in self.public_inputs],
+            "inclusion_commitment": self.inclusion_commitment.hex(),
+            "proof": "0x" + self.proof.hex(),
+            "verifying_key": self.verifying_key.to_json(),
+        }
+
+    def save(self, path) -> None:
+        write_atomic(Path(path), canonical_json(self.to_json()))
+
+    @staticmethod
+    def load(path) -> "RoundStatement":
+        path = Path(path)
+        obj = _load_json(path, "round file")
+        return RoundStatement.from_json(obj, str(path))
+
+    @staticmethod
+    def from_json(obj, where: str = "round.json") -> "RoundStatement":
+        f = _Fields(obj, where)
+        if f.text("format") != ROUND_FORMAT:
+            raise ArtifactError(f"{where}: format {obj.get('format')!r} is not {ROUND_FORMAT!r}")
+        mode = f.text("mode")
+        if mode not in ("public", "private"):
+            raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {mode!r}")
+        private = mode == "private"
+        assets_raw = f.get("assets", list)
+        assets = []
+        for i, a in enumerate(assets_raw):
+            af = _Fields(a, f"{where}: assets[{i}]")
+            decimals = af.integer("decimals")
+            if not 0 <= decimals <= 30:
+                raise ArtifactError(f"{where}: assets[{i}].decimals must be 0..30")
+            assets.append(Asset(af.text("name"), decimals))
+        names = [a.name for a in assets]
+        if not assets or len(set(names)) != len(names):
+            raise ArtifactError(f"{where}: assets must be a non-empty list of distinct names")
+        values_name = "reserves" if private else "totals"
+        values_raw = f.get(values_name, dict)
+        if sorted(values_raw) != sorted(names):
+            raise ArtifactError(f"{where}: {values_name} must name every asset exactly once")
+        values = tuple(_decimal(values_raw[name], f"{where}: {values_name}.{name}") for name in names)
+        public = tuple(
+            _decimal(x, f"{where}: public_inputs[{i}]") for i, x in enumerate(f.get("public_inputs", list))
+        )
+        log_n = f.integer("log_n")
+        if f.integer("n") != 1 << log_n if 0 <= log_n <= 28 else True:
+            raise ArtifactError(f"{where}: n must be 2^log_n with log_n <= 28")
+        try:
+            commitment = G1Point.from_hex(f.text("inclusion_commitment"), f"{where}: inclusion_commitment")
+            vk = VerifyingKey.from_json(f.get("verifying_key", dict))
+        except EncodingError as e:
+            raise ArtifactError(f"{where}: {e}") from None
+        return RoundStatement(
+            round_id=f.text("round_id"),
+            timestamp=f.text("timestamp"),
+            private_totals=private,
+            assets=tuple(assets),
+            slots=f.integer("slots"),
+            log_n=log_n,
+            values=values,
+            public_inputs=public,
+            inclusion_commitment=commitment,
+            proof=f.hex_bytes("proof"),
+            verifying_key=vk,
+        )
+
+
+@dataclass(frozen=True)
+class InclusionRow:
+    row: int
+    slots: tuple  # (asset name or None, units)
+    proof: G1Point
+
+
+@dataclass(frozen=True)
+class InclusionFile:
+    round_id: str
+    user_id: str
+    salt: bytes
+    rows: tuple  # InclusionRow
+
+    def to_json(self) -> dict:
+        return {
+            "format": INCLUSION_FORMAT,
+            "round_id": self.round_id,
+            "user_id": self.user_id,
+            "salt": "0x" + self.salt.hex(),
+            "rows": [
+                {
+                    "row": r.row,
+                    "slots": [{"asset": a, "units": str(u)} for a, u in r.slots],
+                    "proof": r.proof.hex(),
+                }
+                for r in self.rows
+            ],
+        }
+
+    def save(self, path) -> None:
+        write_atomic(Path(path), canonical_json(self.to_json()))
+
+    @staticmethod
+    def load(path) -> "InclusionFile":
+        path = Path(path)
+        return InclusionFile.from_json(_load_json(path, "inclusion file"), str(path))
+
+    @staticmethod
+    def from_json(obj, where: str) -> "InclusionFile":
+        f = _Fields(obj, where)
+        if f.text("format") != INCLUSION_FORMAT:
+            raise ArtifactError(f"{where}: format {obj.get('format')!r} is not {INCLUSION_FORMAT!r}")
+        salt = f.hex_bytes("salt")
+        if len(salt) != 32:
+            raise ArtifactError(f"{where}: salt must be 32 bytes")
+        rows = []
+        for i, r in enumerate(f.get("rows", list)):
+            rf = _Fields(r, f"{where}: rows[{i}]")
+            slots = []
+            for k, s in enumerate(rf.get("slots", list)):
+                sf = _Fields(s, f"{where}: rows[{i}].slots[{k}]")
+                asset = s.get("asset") if isinstance(s, dict) else None
+                if asset is not None and not isinstance(asset, str):
+                    raise ArtifactError(f"{where}: rows[{i}].slots[{k}].asset must be a name or null")
+                slots.append((asset, _decimal(sf.get("units", str), f"{where}: rows[{i}].slots[{k}].units")))
+            try:
+                proof = G1Point.from_hex(rf.text("proof"), f"{where}: rows[{i}].proof")
+            except EncodingError as e:
+                raise ArtifactError(str(e)) from None
+            rows.append(InclusionRow(rf.integer("row"), tuple(slots), proof))
+        if not rows:
+            raise ArtifactError(f"{where}: no rows")
+        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(rows))
+
+
+def _load_json(path: Path, what: str):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such {what}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ArtifactError(f"{path}: cannot read the {what}: {e}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ArtifactError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+
+
+def _decimal(text, where: str) -> int:
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+        raise ArtifactError(f"{where}: expected a decimal string of digits, got {text!r}")
+    value = int(text)
+    if value >= R_MODULUS:
+        raise ArtifactError(f"{where}: {text} is not below the field modulus")
+    return value
+
+
+class _Fields:
+    """Typed access to a JSON object's fields with errors that name the field."""
+
+    def __init__(self, obj, where: str):
+        if not isinstance(obj, dict):
+            raise ArtifactError(f"{where}: expected a JSON object")
+        self.obj, self.where = obj, where
+
+    def get(self, key: str, kind):
+        if key not in self.obj:
+            raise ArtifactError(f"{self.where}: missing field {key!r}")
+        value = self.obj[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ArtifactError(f"{self.where}: field {key!r} must be a {kind.__name__}")
+        return value
+
+    def text(self, key: str) -> str:
+        return self.get(key, str)
+
+    def integer(self, key: str) -> int:
+        return self.get(key, int)
+
+    def hex_bytes(self, key: str) -> bytes:
+        text = self.text(key)
+        if not text.startswith("0x"):
+            raise ArtifactError(f"{self.where}: field {key!r} must be 0x-prefixed hex")
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError:
+            raise ArtifactError(f"{self.where}: field {key!r} is not valid hex") from None

@@ -1,0 +1,205 @@
+"""The round commands: prove, verify, inclusion, verify-inclusion."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)
+
+
+def _emit(result: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(result, sort_keys=True, ensure_ascii=False) if as_json else text)
+
+
+def clean_errors(fn):
+    """Turn the project's input and verification errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from zksolvency.artifacts import ArtifactError
+        from zksolvency.encoding import EncodingError
+        from zksolvency.round import RoundError
+        from zksolvency.store import StoreError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ArtifactError, EncodingError, RoundError, StoreError) as e:
+            raise click.ClickException(str(e)) from None
+        except _input_errors() as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper
+
+
+def _input_errors() -> tuple:
+    from zksolvency.ingest import LedgerError, SpecError
+    from zksolvency.prover.srs import SetupError
+
+    return (LedgerError, SpecError, SetupError)
+
+
+@click.command("prove")
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--srs", "srs_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The SRS made by `zksolvency setup`.")
+@click.option("--decimals", required=True, help="Decimals of each asset's smallest unit, e.g. BTC=8,ETH=9.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The round directory to create (absent or empty).")
+@click.option("--round-id", default=None, help="The round's name (default: the UTC time).")
+@click.option("--slots", type=click.IntRange(1, 16), default=4, show_default=True, help="Asset slots per row.")
+@click.option("--private-totals", is_flag=True, help="Publish reserves only; prove totals <= reserves.")
+@click.option("--reserves", default=None, help="Reserves per asset in asset units, e.g. BTC=12.5,ETH=300.")
+@click.option("--round-up", is_flag=True, help="Round amounts with too many decimals up instead of refusing them.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clean_errors
+def prove_command(ledger, srs_path, decimals, out_dir, round_id, slots, private_totals, reserves, round_up, as_json):
+    """Prove a round from LEDGER (CSV: user_id,<ASSET>,...) and write round.json and inclusion.sqlite."""
+    from zksolvency.ingest import parse_amounts, parse_decimals, read_ledger
+    from zksolvency.prover.srs import SRS
+    from zksolvency.round import check_output_dir, check_round_id, default_round_id, prove_round
+
+    if reserves is not None and not private_totals:
+        raise click.UsageError("--reserves goes with --private-totals")
+    if private_totals and reserves is None:
+        raise click.UsageError("--private-totals needs --reserves")
+    round_id = check_round_id(round_id if round_id is not None else default_round_id())
+    check_output_dir(out_dir)
+    asset_decimals = parse_decimals(decimals)
+    ledger_data = read_ledger(ledger, asset_decimals, round_up=round_up, progress=_progress)
+    reserve_units = None
+    if private_totals:
+        reserve_units = parse_amounts(reserves, dict(zip(ledger_data.assets, ledger_data.decimals)))
+    _progress(f"loading the SRS {srs_path}")
+    srs = SRS.load(srs_path)
+    result = prove_round(ledger_data, srs, round_id, slots, private_totals, reserve_units, progress=_progress)
+    _progress(f"writing {out_dir}")
+    result.write(out_dir)
+    report = {
+        "round_dir": str(out_dir),
+        "round_id": round_id,
+        "n": result.statement.n,
+        "users": ledger_data.users,
+        **{k: round(v, 3) for k, v in result.timings.items()},
+    }
+    _emit(report, as_json,
+          f"round {round_id!r}: {ledger_data.users} users in 2^{result.statement.log_n} rows, "
+          f"proof {result.timings['proof_seconds']:.1f} s, inclusion proofs {result.timings['inclusion_seconds']:.1f} s, "
+          f"total {result.timings['seconds']:.1f} s -> {out_dir}")
+
+
+def _statement_report(statement) -> dict:
+    return {
+        "round_id": statement.round_id,
+        "timestamp": statement.timestamp,
+        "n": statement.n,
+        "assets": {a.name: a.decimals for a in statement.assets},
+        statement.values_name: {a.name: str(v) for a, v in zip(statement.assets, statement.values)},
+    }
+
+
+def _format_units(units: int, decimals: int) -> str:
+    whole, frac = divmod(units, 10**decimals)
+    return f"{whole}.{frac:0{decimals}d}" if decimals else str(whole)
+
+
+@click.command("verify")
+@click.argument("round_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clean_errors
+def verify_command(round_file, allow_insecure_srs, as_json):
+    """Verify a round's proof (round.json) and print the statement it proves."""
+    from zksolvency.artifacts import RoundStatement
+    from zksolvency.audit import verify_round
+    from zksolvency.verifier.plonk import VerificationError
+
+    statement = RoundStatement.load(round_file)
+    try:
+        verify_round(statement, allow_insecure_srs)
+    except VerificationError as e:
+        _emit({"valid": False, "reason": str(e), **_statement_report(statement)}, as_json, f"INVALID: {e}")
+        sys.exit(1)
+    report = {"valid": True, **_statement_report(statement)}
+    lines = [f"VALID: round {statement.round_id!r} ({statement.timestamp}), {statement.n} rows"]
+    what = "reserves (liabilities proven not to exceed them)" if statement.private_totals else "totals"
+    lines.append(f"{what}:")
+    for a, v in zip(statement.assets, statement.values):
+        lines.append(f"  {a.name:<10} {_format_units(v, a.decimals)}")
+    lines.append(f"verifying key 0x{statement.verifying_key.digest().hex()}")
+    if statement.verifying_key.insecure:
+        lines.append("WARNING: made with an insecure development SRS")
+    _emit(report, as_json, "\n".join(lines))
+
+
+@click.command("inclusion")
+@click.argument("round_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--user", "user_id", required=True, help="The user id, as in the ledger.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@clean_errors
+def inclusion_command(round_dir, user_id, out_file):
+    """Export one user's inclusion proof from the exchange's private store."""
+    from zksolvency.artifacts import InclusionFile, InclusionRow, RoundStatement
+    from zksolvency.encoding import G1Point
+    from zksolvency.round import ROUND_FILE
+    from zksolvency.store import STORE_NAME, read_user
+
+    statement = RoundStatement.load(round_dir / ROUND_FILE)
+    round_id, salt, rows = read_user(round_dir / STORE_NAME, user_id)
+    names = [a.name for a in statement.assets]
+    inclusion = InclusionFile(
+        round_id,
+        user_id,
+        salt,
+        tuple(
+            InclusionRow(row, tuple((names[a - 1] if a else None, u) for a, u in slots), G1Point.from_bytes(proof))
+            for row, slots, proof in rows
+        ),
+    )
+    inclusion.save(out_file)
+    _progress(f"wrote {len(rows)} row(s) to {out_file}")
+
+
+@click.command("verify-inclusion")
+@click.argument("inclusion_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--round", "round_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The round's round.json.")
+@click.option("--user-id", default=None, help="Your user id: refuse a file made out to another id.")
+@click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clean_errors
+def verify_inclusion_command(inclusion_file, round_file, user_id, allow_insecure_srs, as_json):
+    """Check your inclusion proof and the round's proof; show your balance of every asset."""
+    from zksolvency.artifacts import InclusionFile, RoundStatement
+    from zksolvency.audit import check_inclusion, verify_round
+    from zksolvency.verifier.inclusion import InclusionError
+    from zksolvency.verifier.plonk import VerificationError
+
+    inclusion = InclusionFile.load(inclusion_file)
+    statement = RoundStatement.load(round_file)
+    try:
+        verified = verify_round(statement, allow_insecure_srs)
+        balances = check_inclusion(inclusion, verified, user_id)
+    except (VerificationError, InclusionError) as e:
+        _emit({"valid": False, "reason": str(e), "round_id": statement.round_id, "user_id": inclusion.user_id},
+              as_json, f"INVALID: {e}")
+        sys.exit(1)
+    report = {
+        "valid": True,
+        "round_id": statement.round_id,
+        "user_id": inclusion.user_id,
+        "balances": {k: str(v) for k, v in balances.items()},
+    }
+    decimals = {a.name: a.decimals for a in statement.assets}
+    lines = [f"VALID: {inclusion.user_id!r} is included in round {statement.round_id!r} with:"]
+    lines += [f"  {name:<10} {_format_units(v, decimals[name])}" for name, v in balances.items()]
+    _emit(report, as_json, "\n".join(lines))
+
+
+COMMANDS = (prove_command, verify_command, inclusion_command, verify_inclusion_command)

@@ -1,0 +1,238 @@
+"""A solvency round, end to end on the exchange's side: ledger -> rows -> proof -> openings -> artifacts.
+
+Rows (DESIGN.md, "The solvency circuit"): every user takes
+max(1, ceil(k / S)) rows for k non-zero balances and S slots per row, each
+row carrying the user's hash. The rows are placed at uniformly random
+positions among the n = 2^k table rows (fresh randomness every round), so a
+row number says nothing about the user, and the positions users see do not
+bound how many users there are beyond n. Every other row is zero padding.
+
+``prove_round`` does all the work in memory and returns a ``Round``;
+``Round.write`` puts ``round.json`` and ``inclusion.sqlite`` into a fresh
+directory beside the target and renames it into place, so an interrupted or
+refused run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from zksolvency.artifacts import Asset, RoundStatement
+from zksolvency.circuits.solvency import MIN_LOG_SIZE, RESERVE_BITS, SolvencyCircuit, SolvencyShape
+from zksolvency.hashing import SALT_BYTES, round_tag, user_hash
+from zksolvency.store import STORE_NAME, write_store
+
+ROUND_FILE = "round.json"
+MAX_ROUND_ID = 128
+
+
+class RoundError(ValueError):
+    """A round that cannot be made as asked (the message says why)."""
+
+
+class InsolventError(RoundError):
+    pass
+
+
+def check_round_id(round_id: str) -> str:
+    if not round_id or len(round_id) > MAX_ROUND_ID or not round_id.isprintable():
+        raise RoundError(f"round id must be 1..{MAX_ROUND_ID} printable characters, got {round_id!r}")
+    return round_id
+
+
+def default_round_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """Rows before placement: row r belongs to user ``user[r]`` and holds ``assets[r]``, ``units[r]``."""
+
+    user: np.ndarray  # (R,) int64
+    assets: np.ndarray  # (R, S) uint32, 0 for an empty slot
+    units: np.ndarray  # (R, S) uint64
+
+    @property
+    def rows(self) -> int:
+        return self.user.shape[0]
+
+
+def plan_rows(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, slots: int) -> RowPlan:
+    """Split every user's non-zero balances into rows of ``slots`` (at least one row per user)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    counts = np.diff(offsets)
+    users = counts.shape[0]
+    rows_per_user = np.maximum(1, -(-counts // slots))
+    first_row = np.zeros(users, dtype=np.int64)
+    np.cumsum(rows_per_user[:-1], out=first_row[1:])
+    total_rows = int(rows_per_user.sum())
+    entry_user = np.repeat(np.arange(users, dtype=np.int64), counts)
+    position = np.arange(entry_user.shape[0], dtype=np.int64) - offsets[entry_user]
+    entry_row = first_row[entry_user] + position // slots
+    entry_slot = position % slots
+    row_assets = np.zeros((total_rows, slots), dtype=np.uint32)
+    row_units = np.zeros((total_rows, slots), dtype=np.uint64)
+    row_assets[entry_row, entry_slot] = asset_ids
+    row_units[entry_row, entry_slot] = units
+    return RowPlan(np.repeat(np.arange(users, dtype=np.int64), rows_per_user), row_assets, row_units)
+
+
+def log_size_for(rows: int, assets: int, private_totals: bool) -> int:
+    """The smallest domain holding the rows (and, in private mode, a total per asset)."""
+    needed = max(rows, assets if private_totals else 1)
+    return max(MIN_LOG_SIZE, (needed - 1).bit_length())
+
+
+@dataclass
+class Round:
+    statement: RoundStatement
+    user_ids: list
+    salts: list
+    plan: RowPlan
+    positions: np.ndarray  # table row of each planned row
+    openings: bytes  # 64 bytes per planned row, in plan order
+    timings: dict = field(default_factory=dict)
+
+    def write(self, out_dir) -> Path:
+        """Write round.json and inclusion.sqlite into ``out_dir`` (absent or empty), atomically."""
+        out = Path(out_dir)
+        check_output_dir(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        try:
+            self.statement.save(tmp / ROUND_FILE)
+            users = zip(self.user_ids, self.salts)
+            rows = (
+                (
+                    int(self.positions[r]),
+                    self.user_ids[int(self.plan.user[r])],
+                    [(int(a), int(u)) for a, u in zip(self.plan.assets[r], self.plan.units[r])],
+                    self.openings[64 * r : 64 * (r + 1)],
+                )
+                for r in range(self.plan.rows)
+            )
+            write_store(tmp / STORE_NAME, self.statement.round_id, users, rows)
+            os.chmod(tmp, 0o755)
+            if out.is_dir():
+                out.rmdir()  # empty, checked above
+            os.rename(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def check_output_dir(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RoundError(f"{out}: already exists and is not an empty directory (a round is never overwritten)")
+
+
+def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool = False, reserves=None,
+                progress=None) -> Round:
+    """Prove a round of ``ledger`` (``zksolvency.ingest.Ledger``) with ``srs``; nothing is written."""
+    from zksolvency.prover.field import Fr
+    from zksolvency.prover.g1 import encode
+    from zksolvency.prover.openings import all_openings
+    from zksolvency.prover.plonk import keygen, prove_with_polynomials
+    from zksolvency.verifier.formats import Proof
+
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    check_round_id(round_id)
+    names = tuple(ledger.assets)
+    totals = [int(t) for t in ledger.totals()]
+    if private_totals:
+        if reserves is None or sorted(reserves) != sorted(names):
+            missing = sorted(set(names) - set(reserves or {}))
+            raise RoundError(f"private totals need --reserves for every asset (missing: {', '.join(missing)})")
+        values = [int(reserves[a]) for a in names]
+        for name, total, reserve in zip(names, totals, values):
+            if total > reserve:
+                raise InsolventError(f"insolvent: {name} liabilities exceed the reserves given for it")
+            if reserve >> RESERVE_BITS:
+                raise RoundError(f"--reserves: {name} must stay below 2^{RESERVE_BITS} units")
+    else:
+        values = totals
+
+    plan = plan_rows(ledger.offsets, ledger.asset_ids, ledger.units, slots)
+    log_n = log_size_for(plan.rows, len(names), private_totals)
+    if log_n > srs.max_log_size:
+        raise RoundError(
+            f"the round needs 2^{log_n} rows; the SRS serves up to 2^{srs.max_log_size} (set up a larger one)"
+        )
+    shape = SolvencyShape(log_n, slots, private_totals)
+    if len(names) > shape.max_assets():
+        raise RoundError(f"{len(names)} assets exceed the {shape.max_assets()} this circuit shape can index")
+    n = shape.n
+    say(f"{ledger.users} users in {plan.rows} rows of {slots} slots: a table of 2^{log_n} rows")
+
+    # Fresh randomness every round: row placement and salts.
+    rng = np.random.default_rng(secrets.randbits(128))
+    positions = rng.permutation(n)[: plan.rows]
+    say("hashing user ids with fresh salts")
+    salts, hashes = [], []
+    for uid in ledger.user_ids:
+        while True:
+            salt = secrets.token_bytes(SALT_BYTES)
+            h = user_hash(round_id, uid, salt)
+            if h:  # a zero hash marks padding; re-salt (probability 2^-254)
+                break
+        salts.append(salt)
+        hashes.append(h)
+    user_limbs = Fr.canonical_limbs(hashes)
+
+    table_hash = np.zeros((n, 4), dtype=np.uint64)
+    table_assets = np.zeros((n, slots), dtype=np.uint32)
+    table_units = np.zeros((n, slots), dtype=np.uint64)
+    table_hash[positions] = user_limbs[plan.user]
+    table_assets[positions] = plan.assets
+    table_units[positions] = plan.units
+
+    circuit = SolvencyCircuit(shape)
+    say("building the witness")
+    witness = circuit.witness(table_hash, table_assets, table_units,
+                              totals if private_totals else None, values if private_totals else None)
+    public_inputs = [round_tag(round_id)] + values
+    srs = srs.truncated(log_n)
+    say("proving")
+    proof_started = time.perf_counter()
+    pk = keygen(circuit.cs, log_n, srs, circuit.fixed)
+    proof, polys = prove_with_polynomials(pk, witness, public_inputs, progress=say)
+    proof_seconds = time.perf_counter() - proof_started
+
+    say(f"inclusion proofs for all {n} rows")
+    inclusion_started = time.perf_counter()
+    openings = all_openings(srs, polys[circuit.inclusion], log_n, progress=say)
+    openings = encode(np.ascontiguousarray(openings[positions]))
+    inclusion_seconds = time.perf_counter() - inclusion_started
+
+    parsed = Proof.from_bytes(proof, pk.layout)
+    commitment = parsed.argument_commitments[pk.layout.argument_columns.index(circuit.inclusion)]
+    statement = RoundStatement(
+        round_id=round_id,
+        timestamp=default_round_id(),
+        private_totals=private_totals,
+        assets=tuple(Asset(a, d) for a, d in zip(names, ledger.decimals)),
+        slots=slots,
+        log_n=log_n,
+        values=tuple(values),
+        public_inputs=tuple(public_inputs),
+        inclusion_commitment=commitment,
+        proof=proof,
+        verifying_key=pk.vk,
+    )
+    timings = {
+        "seconds": time.perf_counter() - started,
+        "proof_seconds": proof_seconds,
+        "inclusion_seconds": inclusion_seconds,
+    }
+    return Round(statement, list(ledger.user_ids), salts, plan, positions, openings, timings)
