@@ -67,8 +67,9 @@ def bench(log_size: int, repeat: int, circuit: bool, as_json: bool) -> None:
 
 def _register() -> None:
     from zksolvency.cli_round import COMMANDS
+    from zksolvency.cli_setup import setup
 
-    for command in COMMANDS:
+    for command in (setup, *COMMANDS):
         main.add_command(command)
 
 
