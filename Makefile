@@ -19,8 +19,25 @@ $(STAMP): pyproject.toml
 $(PEER): benches/peer/package.json benches/peer/package-lock.json
 	npm ci --prefix benches/peer --no-audit --no-fund
 
+# The main job: a whole round on the bundled sample ledger (3,000 users, 7 assets).
+DEMO      := build/demo
+DEMO_CLI  := $(VENV)/bin/zksolvency
+DECIMALS  := BTC=8,ETH=9,USDT=6,USDC=6,SOL=9,DOGE=8,XRP=6
+
 demo: setup
-	$(VENV)/bin/zksolvency bench --log-size 16
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	@echo "== an INSECURE development SRS (a real round imports a ceremony: zksolvency setup --ptau FILE)"
+	$(DEMO_CLI) setup --dev --k 13 --out $(DEMO)/srs.bin
+	@echo "== the exchange proves the round"
+	$(DEMO_CLI) prove zksolvency/data/sample_ledger.csv --srs $(DEMO)/srs.bin --decimals $(DECIMALS) \
+		--round-id demo-round --out $(DEMO)/round
+	@echo "== anyone verifies it"
+	$(DEMO_CLI) verify $(DEMO)/round/round.json --allow-insecure-srs
+	@echo "== the exchange exports two users' inclusion proofs; each user checks theirs"
+	$(DEMO_CLI) inclusion $(DEMO)/round --user alice-0 --out $(DEMO)/alice-0.json
+	$(DEMO_CLI) verify-inclusion $(DEMO)/alice-0.json --round $(DEMO)/round/round.json --allow-insecure-srs
+	$(DEMO_CLI) inclusion $(DEMO)/round --user "bob-1" --out $(DEMO)/bob-1.json
+	$(DEMO_CLI) verify-inclusion $(DEMO)/bob-1.json --round $(DEMO)/round/round.json --allow-insecure-srs
 
 test: setup
 	$(PY) -m pytest
@@ -32,5 +49,5 @@ compare: setup $(PEER)
 	$(PY) benches/compare_snarkjs.py
 
 clean:
-	rm -rf $(VENV) benches/peer/node_modules .pytest_cache .benchmarks
+	rm -rf $(VENV) build benches/peer/node_modules .pytest_cache .benchmarks
 	find . -name __pycache__ -prune -exec rm -rf {} +
