@@ -65,30 +65,3 @@ def sbb(typingctx, a, b, borrow):
 def _self_test(a, b, c, d):
     return mac(a, b, c, d), adc(a, b, c & np.uint64(1)), sbb(a, b, d & np.uint64(1))
 
-
-@intrinsic
-def prefetch_row(typingctx, array, index):
-    """Ask the cache for row ``index`` of ``array`` ahead of a read-modify-write (no effect on results)."""
-    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
-        return None
-    sig = types.void(array, index)
-
-    def codegen(context, builder, signature, args):
-        from numba.core import cgutils
-
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        row_stride = cgutils.unpack_tuple(builder, ary.strides, aryty.ndim)[0]
-        i64 = ir.IntType(64)
-        idx = args[1] if args[1].type.width == 64 else builder.sext(args[1], i64)
-        address = builder.add(builder.ptrtoint(ary.data, i64), builder.mul(idx, row_stride))
-        byte_ptr = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        prefetch = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), "llvm.prefetch.p0i8"
-        )
-        # write intent, high temporal locality, data cache
-        builder.call(prefetch, [builder.inttoptr(address, byte_ptr), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return sig, codegen

@@ -18,8 +18,11 @@ Three things make it fast, each worth a large share of the time:
 
 The window width is chosen from the number of points and the actual largest
 scalar bit length with a small cost model, so scalars below 2^64 (balances)
-or 2^16 (limbs) cost proportionally less. Work is split into (window, point
-range) tasks across the threads; each task reduces its own buckets.
+or 2^16 (limbs) cost proportionally less. Work is split into (window, bucket
+range) tasks across the threads: a task scans all the window's digits but
+fills and reduces only its range of buckets, so when there are fewer windows
+than threads (small scalars: a 16-bit scalar is one 17-bit signed window) the
+threads share the bucket reduction instead of each repeating it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from numba import njit, prange
 from zksolvency.constants import GLV_LAMBDA, R_MODULUS
 from zksolvency.encoding import G1Point
 from zksolvency.prover import field
-from zksolvency.prover.arith import adc, mac, prefetch_row
+from zksolvency.prover.arith import adc, mac
 from zksolvency.prover.field import FQ_PARAMS
 from zksolvency.prover.g1 import (
     LIMBS,
@@ -57,8 +60,6 @@ from zksolvency.prover.g1 import (
 )
 
 _ZERO = np.uint64(0)
-# Bucket prefetch distance, in points, of the accumulation loop.
-PREFETCH_DISTANCE = 16
 _MASK64 = (1 << 64) - 1
 
 # ---------------------------------------------------------------- GLV decomposition
@@ -330,8 +331,13 @@ def _load_xyzz(a, i):
 
 @njit(cache=True)
 def _window_sum(points, digits, j, lo, hi, c, batch):
-    """sum_i digit_j(i) P_i over lo <= i < hi, as an XYZZ point: fill buckets, then reduce."""
-    buckets_count = 1 << (c - 1)
+    """sum_i digit_j(i) P_i over the digits whose bucket |d| - 1 lies in [lo, hi), as XYZZ.
+
+    Every point is scanned; only this range of buckets is filled and reduced,
+    so the parts of one window share the reduction. The reduction gives
+    S1 = sum_b (b - lo + 1) B_b and S2 = sum_b B_b; the result is S1 + lo S2.
+    """
+    buckets_count = hi - lo
     buckets = np.empty((buckets_count, 2, LIMBS), dtype=np.uint64)
     state = np.zeros(buckets_count, dtype=np.uint8)
     # Allocated on the first overflow of the queue, which random inputs rarely cause.
@@ -345,12 +351,13 @@ def _window_sum(points, digits, j, lo, hi, c, batch):
     queue_point = np.empty(batch, dtype=np.int64)
     queue_digit = np.empty(batch, dtype=np.int64)
     one = field.one(FQ_PARAMS)
+    m = digits.shape[1]
     count = 0
     acc = one
     queued = 0
-    i = lo
+    i = 0
     while True:
-        if count == batch or (i == hi and (count > 0 or queued > 0)):
+        if count == batch or (i == m and (count > 0 or queued > 0)):
             if count > 0:
                 _flush(points, buckets, state, batch_bucket, batch_point, batch_double, den, prefix, count, acc)
             count = 0
@@ -369,15 +376,12 @@ def _window_sum(points, digits, j, lo, hi, c, batch):
                     )
             queued = kept
             continue
-        if i == hi:
+        if i == m:
             break
-        if i + PREFETCH_DISTANCE < hi:
-            ahead = np.int64(digits[j, i + PREFETCH_DISTANCE])
-            if ahead != 0:
-                prefetch_row(buckets, abs(ahead) - 1)
         d = np.int64(digits[j, i])
-        if d != 0:
-            b = abs(d) - 1
+        b = abs(d) - 1 - lo
+        if d != 0 and 0 <= b < buckets_count:
+            d = d - lo if d > 0 else d + lo  # the digit of the bucket within this range
             if state[b] != _PENDING:
                 count, acc = _schedule(points, i, d, buckets, state, batch_bucket, batch_point, batch_double, den, prefix, count, acc)
             elif queued < batch:
@@ -392,7 +396,7 @@ def _window_sum(points, digits, j, lo, hi, c, batch):
                 spilled[b] = True
         i += 1
 
-    # sum_b (b + 1) bucket_b as a running sum from the top bucket down.
+    # S1 = sum_b (b - lo + 1) bucket_b as a running sum from the top bucket down; S2 = sum_b bucket_b.
     running = xyzz_infinity()
     total = xyzz_infinity()
     for b in range(buckets_count - 1, -1, -1):
@@ -401,29 +405,36 @@ def _window_sum(points, digits, j, lo, hi, c, batch):
         if spilled[b]:
             running = xyzz_add(running, _load_xyzz(spill, b))
         total = xyzz_add(total, running)
-    return total
+    # + lo S2, by double-and-add (lo < 2^19).
+    multiple = xyzz_infinity()
+    for bit in range(20, -1, -1):
+        multiple = xyzz_double(multiple)
+        if (lo >> bit) & 1:
+            multiple = xyzz_add(multiple, running)
+    return xyzz_add(total, multiple)
 
 
 @njit(cache=True, parallel=True)
-def _window_sums_kernel(points, digits, c, chunks, batch, out):
-    """One task per (window, point chunk); out[window * chunks + chunk] is its partial sum."""
-    windows, m = digits.shape
-    for t in prange(windows * chunks):
-        j = t // chunks
-        k = t % chunks
-        s = _window_sum(points, digits, j, m * k // chunks, m * (k + 1) // chunks, c, batch)
+def _window_sums_kernel(points, digits, c, parts, batch, out):
+    """One task per (window, bucket range); out[window * parts + part] is its partial sum."""
+    windows = digits.shape[0]
+    buckets = 1 << (c - 1)
+    for t in prange(windows * parts):
+        j = t // parts
+        k = t % parts
+        s = _window_sum(points, digits, j, buckets * k // parts, buckets * (k + 1) // parts, c, batch)
         _store_xyzz(out, t, s)
 
 
 @njit(cache=True)
-def _combine_windows(partial, windows, chunks, c):
+def _combine_windows(partial, windows, parts, c):
     """sum_j 2^(c j) W_j by Horner's rule from the top window, then to affine."""
     acc = xyzz_infinity()
     for j in range(windows - 1, -1, -1):
         for _ in range(c):
             acc = xyzz_double(acc)
-        for k in range(chunks):
-            acc = xyzz_add(acc, _load_xyzz(partial, j * chunks + k))
+        for k in range(parts):
+            acc = xyzz_add(acc, _load_xyzz(partial, j * parts + k))
     out = np.empty((1, 2, LIMBS), dtype=np.uint64)
     store_affine(out, 0, xyzz_to_affine(acc))
     return out
@@ -438,19 +449,20 @@ _AFFINE_ADDITION = 8.0
 _INVERSION = 400.0
 _REDUCTION_PER_BUCKET = 26.0
 _SETUP_PER_BUCKET = 0.5
+_SCAN_PER_POINT = 0.3  # reading a digit that belongs to another part's buckets
 _MAX_BATCH = 1024
 _MAX_WINDOW = 20
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How an MSM runs: GLV or not, window width c, point chunks per window, batch size."""
+    """How an MSM runs: GLV or not, window width c, bucket ranges per window, batch size."""
 
     glv: bool
     points: int  # points after the GLV split (2n) or n
     bits: int  # largest scalar bit length after the split
     window: int
-    chunks: int
+    parts: int  # each window's buckets are split into this many ranges, one task each
     batch: int
 
     @property
@@ -467,25 +479,28 @@ def window_count(bits: int, window: int) -> int:
     return -(-(bits + 1) // window)
 
 
-def batch_size(window: int) -> int:
+def batch_size(window: int, parts: int = 1) -> int:
     """Additions per batch: large enough to amortise an inversion, small enough to rarely collide."""
-    return max(1, min(_MAX_BATCH, (1 << (window - 1)) // 4))
+    return max(1, min(_MAX_BATCH, ((1 << (window - 1)) // parts) // 4))
 
 
-def plan_cost(points: int, bits: int, window: int, chunks: int, threads: int) -> float:
+def plan_cost(points: int, bits: int, window: int, parts: int, threads: int) -> float:
     """Estimated time of the bucket phase in field multiplications on the slowest thread."""
     buckets = 1 << (window - 1)
-    rounds = -(-(window_count(bits, window) * chunks) // threads)
-    per_task = (points / chunks) * (_AFFINE_ADDITION + _INVERSION / batch_size(window))
-    per_task += buckets * (_REDUCTION_PER_BUCKET + _SETUP_PER_BUCKET)
+    rounds = -(-(window_count(bits, window) * parts) // threads)
+    per_task = (points / parts) * (_AFFINE_ADDITION + _INVERSION / batch_size(window, parts))
+    per_task += points * _SCAN_PER_POINT * (parts > 1)
+    per_task += (buckets / parts) * (_REDUCTION_PER_BUCKET + _SETUP_PER_BUCKET)
     return rounds * per_task
 
 
 def _best_window(points: int, bits: int, threads: int, window: int | None = None):
-    """(cost, c, chunks) of the cheapest window width (or of the given one) and chunking."""
-    widths = range(1, _MAX_WINDOW + 1) if window is None else (window,)
-    chunkings = range(1, min(2 * threads, max(1, points // 64)) + 1)
-    return min((plan_cost(points, bits, c, k, threads), c, k) for c in widths for k in chunkings)
+    """(cost, c, parts) of the cheapest window width (or of the given one) and bucket split."""
+    widths = range(2, _MAX_WINDOW + 1) if window is None else (window,)
+    splits = range(1, 2 * threads + 1)
+    return min(
+        (plan_cost(points, bits, c, k, threads), c, k) for c in widths for k in splits if k <= 1 << (c - 1)
+    )
 
 
 def plan(n: int, bits: int, threads: int | None = None, glv: bool | None = None, window: int | None = None) -> Plan:
@@ -502,7 +517,7 @@ def plan(n: int, bits: int, threads: int | None = None, glv: bool | None = None,
         )
     m, b = (2 * n, min(bits, GLV_HALF_BITS)) if glv else (n, bits)
     _, c, k = _best_window(m, b, threads, window)
-    return Plan(glv, m, b, c, k, batch_size(c))
+    return Plan(glv, m, b, c, k, batch_size(c, k))
 
 
 # ---------------------------------------------------------------- entry points
@@ -536,14 +551,14 @@ def msm_affine(points: np.ndarray, scalars: np.ndarray, glv: bool | None = None,
         halves_bits = max_bits(values)
         if halves_bits != p.bits:
             p = plan(2 * n, halves_bits, glv=False, window=window)
-            p = Plan(True, p.points, p.bits, p.window, p.chunks, p.batch)
+            p = Plan(True, p.points, p.bits, p.window, p.parts, p.batch)
     else:
         values, negative = scalars, np.zeros(n, dtype=np.bool_)
     digits = np.empty((p.windows, p.points), dtype=np.int32)
     _signed_digits_kernel(values, negative, points, p.window, digits)
-    partial = np.empty((p.windows * p.chunks, 4, LIMBS), dtype=np.uint64)
-    _window_sums_kernel(points, digits, p.window, p.chunks, p.batch, partial)
-    return _combine_windows(partial, p.windows, p.chunks, p.window)[0]
+    partial = np.empty((p.windows * p.parts, 4, LIMBS), dtype=np.uint64)
+    _window_sums_kernel(points, digits, p.window, p.parts, p.batch, partial)
+    return _combine_windows(partial, p.windows, p.parts, p.window)[0]
 
 
 def msm(points: np.ndarray, scalars: np.ndarray) -> G1Point:
