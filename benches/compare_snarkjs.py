@@ -8,7 +8,9 @@ one after the other on the same machine. Targets (issue [1]), as ratios:
 
 - MSM of 2^18 points with full scalars <= 0.35x ffjavascript's G1.multiExpAffine;
 - our MSM with 64-bit scalars >= 3x, with 16-bit scalars >= 8x faster than with full scalars;
-- NTT of 2^18 and 2^20 elements <= 0.25x ffjavascript's Fr.fft.
+- NTT of 2^18 and 2^20 elements <= 0.25x ffjavascript's Fr.fft;
+- a whole proof of the synthetic 2^16-row circuit (``zksolvency bench --circuit``)
+  <= 6x one ffjavascript MSM of 2^16 points with full scalars (issue [2]).
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def _timed(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return median(times)
+
+
+def prove_seconds(log_size: int) -> float:
+    """One proof of the synthetic circuit (the prover's cost only: set-up excluded)."""
+    from zksolvency.bench import measure_circuit
+
+    measure_circuit(log_size)  # warm-up: JIT and caches
+    return measure_circuit(log_size)["prove_seconds"]
 
 
 def ours(msm_sizes, ntt_sizes, repeat: int) -> dict:
@@ -85,6 +95,9 @@ def targets(us: dict, them: dict) -> list:
         if k in us["fft"]:
             r = us["fft"][k] / them["fft"][k]
             out.append((f"NTT 2^{k}, ours / ffjavascript Fr.fft", r, "<= 0.25", r <= 0.25))
+    if "prove_16" in us and "16/254" in them["msm"]:
+        r = us["prove_16"] / them["msm"]["16/254"]
+        out.append(("proof of 2^16 rows / ffjavascript MSM 2^16", r, "<= 6", r <= 6))
     return out
 
 
@@ -93,12 +106,15 @@ def main() -> int:
     parser.add_argument("--msm-sizes", default="16,18")
     parser.add_argument("--ntt-sizes", default="18,20")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-circuit", action="store_true", help="skip the whole-proof comparison")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
     msm_sizes = [int(k) for k in args.msm_sizes.split(",") if k]
     ntt_sizes = [int(k) for k in args.ntt_sizes.split(",") if k]
     us = ours(msm_sizes, ntt_sizes, args.repeat)
+    if not args.no_circuit and 16 in msm_sizes:
+        us["prove_16"] = prove_seconds(16)
     them = peer(msm_sizes, ntt_sizes, args.repeat)
     checks = targets(us, them)
     report = {
@@ -111,6 +127,8 @@ def main() -> int:
         print(json.dumps(report, indent=2))
     else:
         print(f"{'operation':<22} {'zksolvency s':>13} {'ffjavascript s':>15} {'ratio':>7}")
+        if "prove_16" in us:
+            print(f"{'proof, 2^16 rows':<22} {us['prove_16']:>13.4f}")
         for kind, label in (("msm", "MSM 2^{} {}-bit"), ("fft", "NTT 2^{}")):
             for key, t in us[kind].items():
                 name = label.format(*key.split("/"))

@@ -253,3 +253,32 @@ def test_public_artifacts_and_output_reveal_no_secrets(public_round):
             if units >= 10**6:  # short numbers occur by chance in hex and digests
                 assert f'"{units}"' not in text and str(units) not in result.stdout
     assert "users" not in json.loads(text)
+
+
+def test_verify_pins_the_key_to_an_srs(public_round):
+    d, _, _ = public_round
+    out = json.loads(run("verify", d / "public" / "round.json", "--allow-insecure-srs", "--srs", d / "srs.bin",
+                         "--json").stdout)
+    assert out["valid"]
+
+
+def test_user_hash_encoding_is_unambiguous_and_zero_hashes_are_refused():
+    from zksolvency.encoding import G1Point
+    from zksolvency.hashing import user_hash
+    from zksolvency.verifier.inclusion import InclusionError, verify_row
+
+    salt = bytes(32)
+    assert user_hash("ab", "c", salt) != user_hash("a", "bc", salt)
+    assert user_hash("r", "alice", salt) != user_hash("r", "alice", b"\1" + bytes(31))
+    with pytest.raises(ValueError):
+        user_hash("r", "alice", bytes(31))
+    with pytest.raises(InclusionError, match="zero user hash"):
+        verify_row(_any_vk(), G1Point.infinity(), 5, 0, [0, 1, 2], G1Point.infinity())
+
+
+def _any_vk():
+    from zksolvency.prover.srs import dev_setup
+    from zksolvency.verifier.formats import VerifyingKey
+
+    srs = dev_setup(2)
+    return VerifyingKey("t", 2, bytes(32), bytes(32), True, srs.g1_generator, srs.g2, srs.tau_g2, ())

@@ -31,9 +31,9 @@ def _totals(assets, units) -> list:
 class Round:
     """An honest round of random rows, and the means to forge parts of its witness."""
 
-    def __init__(self, dev_srs, private: bool, seed: int = 1, slots: int = 3):
+    def __init__(self, dev_srs, private: bool, seed: int = 1, slots: int = 3, log_n: int = LOG_N):
         rng = np.random.default_rng(seed)
-        self.shape = SolvencyShape(LOG_N, slots, private)
+        self.shape = SolvencyShape(log_n, slots, private)
         self.circuit = SolvencyCircuit(self.shape)
         self.hashes, self.assets, self.units = _rows(rng, 200, slots)
         self.totals = _totals(self.assets, self.units)
@@ -41,7 +41,7 @@ class Round:
         self.values = self.reserves if private else self.totals
         self.public = [12345] + self.values
         self.witness = self._witness(self.assets, self.units, self.totals)
-        self.pk = keygen(self.circuit.cs, LOG_N, dev_srs, self.circuit.fixed)
+        self.pk = keygen(self.circuit.cs, log_n, dev_srs, self.circuit.fixed)
 
     def _witness(self, assets, units, totals):
         private = self.shape.private_totals
@@ -192,3 +192,46 @@ def _private_witness(honest, assets, units, totals):
             limbs = [(x >> (w * t)) for x in slack]  # whatever is left goes into the top limb
         out[c.slack[t]] = Fr.from_ints(limbs)
     return out
+
+
+def test_range_table_is_pinned_by_the_verifying_key(dev_srs):
+    """A prover with its own, wider range table proves an oversized limb; pinning the key catches it."""
+    from zksolvency.artifacts import Asset, RoundStatement
+    from zksolvency.audit import verify_round
+    from zksolvency.hashing import round_tag
+    from zksolvency.round import verifying_key_for
+
+    r = Round(dev_srs, private=False, seed=5, log_n=LOG_N + 1)  # table rows past 2^w are free
+    row, slot, asset = _pick(r)
+    w = r.shape.limb_bits
+    forged = r.set_limb(r.witness, row, slot, 0, int(r.units[row, slot] & ((1 << w) - 1)) + (1 << w))
+    totals = list(r.totals)
+    totals[asset - 1] += 1 << w
+    fixed = r.circuit.fixed.with_columns({r.circuit.range: r.circuit.fixed[r.circuit.range].copy()})
+    fixed[r.circuit.range][(1 << w) + 5] = Fr.from_ints([(1 << w) + int(r.units[row, slot] & ((1 << w) - 1))])[0]
+    pk = keygen(r.circuit.cs, LOG_N + 1, dev_srs, fixed)
+    public = [round_tag("t")] + totals
+    proof = prove(pk, forged, public, strict=False)
+    verified = verify(r.circuit.cs, pk.vk, public, proof, allow_insecure_srs=True)  # valid against its own key ...
+    statement = RoundStatement("t", "now", False, tuple(Asset(f"A{j}", 0) for j in range(1, ASSETS + 1)),
+                               r.shape.slots, LOG_N + 1, tuple(totals), tuple(public),
+                               verified.commitment(r.circuit.inclusion), proof, pk.vk)
+    verify_round(statement, True)
+    with pytest.raises(VerificationError, match="not the circuit's"):  # ... but not the circuit's key
+        verify_round(statement, True, verifying_key_for(statement, dev_srs))
+
+
+def test_committed_columns_are_blinded(dev_srs):
+    """Every committed polynomial, the opened inclusion column first, has degree n + 2 (random above n - 1)."""
+    from zksolvency.prover.plonk import prove_with_polynomials
+
+    r = Round(dev_srs, private=False, seed=6)
+    _, polys = prove_with_polynomials(r.pk, r.witness, r.public)
+    n = r.shape.n
+    committed = list(r.pk.layout.witness_columns) + list(r.pk.layout.argument_columns)
+    assert r.circuit.inclusion in committed
+    for column in committed:
+        tail = polys[column].coeffs[n:]
+        assert len(polys[column]) == n + 3 and np.any(tail != 0), column.name
+    _, again = prove_with_polynomials(r.pk, r.witness, r.public)
+    assert not np.array_equal(again[r.circuit.inclusion].coeffs, polys[r.circuit.inclusion].coeffs)

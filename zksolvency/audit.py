@@ -12,6 +12,7 @@ from zksolvency.circuits.constraint_system import GAMMA
 from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape, inclusion_values
 from zksolvency.hashing import round_tag, user_hash
 from zksolvency.verifier.inclusion import InclusionError, verify_row
+from zksolvency.verifier.formats import VerifyingKey
 from zksolvency.verifier.plonk import VerificationError, VerifiedProof, verify
 
 
@@ -22,14 +23,25 @@ class VerifiedRound:
     verified: VerifiedProof
 
 
-def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False) -> VerifiedRound:
-    """Raise VerificationError unless the round's proof holds for its stated shape and values."""
+def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False,
+                 expected_vk: VerifyingKey | None = None) -> VerifiedRound:
+    """Raise VerificationError unless the round's proof holds for its stated shape and values.
+
+    The verifying key comes with the round; its fixed columns (the range table)
+    are what make the range checks mean anything. ``expected_vk``, made from a
+    trusted SRS for the same shape (``zksolvency.round.verifying_key_for``), pins
+    it; the on-chain verifier has it compiled in.
+    """
     try:
         shape = SolvencyShape(statement.log_n, statement.slots, statement.private_totals)
     except ValueError as e:
         raise VerificationError(f"the round's shape is not a solvency circuit: {e}") from None
     circuit = SolvencyCircuit(shape)
     vk = statement.verifying_key
+    if expected_vk is not None and vk.to_bytes() != expected_vk.to_bytes():
+        raise VerificationError(
+            "the round's verifying key is not the circuit's for this SRS (its fixed columns or SRS differ)"
+        )
     if vk.log_n != statement.log_n:
         raise VerificationError("the verifying key is for another number of rows")
     expected = (round_tag(statement.round_id),) + tuple(statement.values)

@@ -109,20 +109,37 @@ def _format_units(units: int, decimals: int) -> str:
     return f"{whole}.{frac:0{decimals}d}" if decimals else str(whole)
 
 
+def _expected_vk(statement, srs_path):
+    if srs_path is None:
+        return None
+    from zksolvency.prover.srs import SRS
+    from zksolvency.round import verifying_key_for
+
+    _progress(f"making the verifying key from {srs_path}")
+    return verifying_key_for(statement, SRS.load(srs_path))
+
+
+_SRS_OPTION = click.option(
+    "--srs", "srs_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Also check that the round's verifying key is the circuit's for this SRS.")
+
+
 @click.command("verify")
 @click.argument("round_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
+@_SRS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def verify_command(round_file, allow_insecure_srs, as_json):
+def verify_command(round_file, allow_insecure_srs, srs_path, as_json):
     """Verify a round's proof (round.json) and print the statement it proves."""
     from zksolvency.artifacts import RoundStatement
     from zksolvency.audit import verify_round
     from zksolvency.verifier.plonk import VerificationError
 
     statement = RoundStatement.load(round_file)
+    expected = _expected_vk(statement, srs_path)
     try:
-        verify_round(statement, allow_insecure_srs)
+        verify_round(statement, allow_insecure_srs, expected)
     except VerificationError as e:
         _emit({"valid": False, "reason": str(e), **_statement_report(statement)}, as_json, f"INVALID: {e}")
         sys.exit(1)

@@ -131,6 +131,17 @@ class Round:
         return out
 
 
+def verifying_key_for(statement: RoundStatement, srs):
+    """The verifying key of the round's circuit shape made from ``srs`` (for ``verify --srs``)."""
+    from zksolvency.prover.plonk import keygen
+
+    shape = SolvencyShape(statement.log_n, statement.slots, statement.private_totals)
+    if statement.log_n > srs.max_log_size:
+        raise RoundError(f"the SRS serves up to 2^{srs.max_log_size} rows; the round has 2^{statement.log_n}")
+    circuit = SolvencyCircuit(shape)
+    return keygen(circuit.cs, statement.log_n, srs.truncated(statement.log_n), circuit.fixed).vk
+
+
 def check_output_dir(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise RoundError(f"{out}: already exists and is not an empty directory (a round is never overwritten)")
