@@ -1,0 +1,282 @@
+"""The Solidity verifier, generated from a verifying key and the circuit declaration the Python verifier reads.
+
+One template (``contracts/Verifier.sol.template``) is filled with constants (the
+key's points and digest, the domain, the proof's layout) and with Yul code
+emitted from the circuit's identities through the same ``Expression.evaluate``
+the Python verifier uses, so no constraint is written twice. The generated
+``verifyProof(bytes proof, uint256[] publicInputs)`` repeats
+``zksolvency.verifier.plonk.verify`` step by step: the Keccak transcript, the
+quotient identity at zeta, and one pairing-product check of the two batched
+openings. It returns true or reverts: every failed check, and every failed
+precompile call (including one that runs out of gas), reverts with a reason.
+
+Memory: the Yul code keeps every value in a fixed slot above the free-memory
+pointer (``p``): evaluations, challenges, derived scalars, then temporaries of
+the identities, so that the number of values never meets the stack's limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, ConstraintSystem
+from zksolvency.circuits.expression import ColumnKind, Evaluator, Query
+from zksolvency.constants import Q_MODULUS, R_MODULUS
+from zksolvency.verifier.formats import FORMAT_VERSION, PROOF_MAGIC, Proof, VerifyingKey
+from zksolvency.verifier.plonk import circuit_digest, domain_generator
+from zksolvency.verifier.protocol import layout
+from zksolvency.verifier.transcript import PROTOCOL_DOMAIN, keccak256
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "contracts" / "Verifier.sol.template"
+G1_BYTES, SCALAR_BYTES = 64, 32
+
+
+@dataclass
+class _Slots:
+    """Names of 32-byte memory slots above p, in allocation order."""
+
+    names: dict = field(default_factory=dict)
+
+    def __call__(self, name: str) -> str:
+        if name not in self.names:
+            self.names[name] = len(self.names)
+        return f"add(p, {32 * self.names[name]:#x})"
+
+    def load(self, name: str) -> str:
+        return f"mload({self(name)})"
+
+    @property
+    def size(self) -> int:
+        return 32 * len(self.names)
+
+
+class _YulEmitter(Evaluator):
+    """Emits one Yul statement per operation of an expression; values are Yul expressions."""
+
+    def __init__(self, slots: _Slots, query_slot, lines: list):
+        self.slots, self.query_slot, self.lines = slots, query_slot, lines
+        self.temps = 0
+
+    def _temp(self, code: str) -> str:
+        name = f"tmp{self.temps}"
+        self.temps += 1
+        self.lines.append(f"mstore({self.slots(name)}, {code})")
+        return self.slots.load(name)
+
+    def constant(self, value: int):
+        return hex(value % R_MODULUS)
+
+    def query(self, q: Query):
+        return self.slots.load(self.query_slot(q))
+
+    def challenge(self, name: str):
+        return self.slots.load(f"ch:{name}")
+
+    def add(self, a, b):
+        return self._temp(f"addmod({a}, {b}, R)")
+
+    def mul(self, a, b):
+        return self._temp(f"mulmod({a}, {b}, R)")
+
+    def neg(self, a):
+        return self._temp(f"addmod(sub(R, {a}), 0, R)")
+
+
+def _split(x: int) -> tuple:
+    return x >> 128, x & ((1 << 128) - 1)
+
+
+def _g2_words(point) -> list:
+    """EVM order of a G2 point: x.c1, x.c0, y.c1, y.c0."""
+    return [point.x[1], point.x[0], point.y[1], point.y[0]]
+
+
+def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "Verifier") -> str:
+    """The Solidity source of a verifier for ``cs`` under ``vk``."""
+    cs.compile()
+    if vk.circuit != cs.name or vk.circuit_digest != circuit_digest(cs):
+        raise ValueError("the verifying key is for another circuit")
+    lay = layout(cs, vk.log_n)
+    slots = _Slots()
+    n_eval = lay.num_evaluations
+    for i in range(n_eval):
+        slots(f"ev{i}")
+
+    # Offsets in the proof bytes.
+    header = len(PROOF_MAGIC) + 1
+    witness_at = header
+    argument_at = witness_at + G1_BYTES * len(lay.witness_columns)
+    quotient_at = argument_at + G1_BYTES * len(lay.argument_columns)
+    evaluations_at = quotient_at + G1_BYTES * lay.quotient_chunks
+    openings_at = evaluations_at + SCALAR_BYTES * n_eval
+    proof_length = Proof.size(lay)
+    assert openings_at + 2 * G1_BYTES == proof_length
+    points_count = (evaluations_at - header) // G1_BYTES
+
+    # Where each queried value lives.
+    eval_index = {q: i for i, q in enumerate(lay.evaluated_queries)}
+    instance_queries = sorted(
+        {q for q in cs.queries() if q.column.kind == ColumnKind.INSTANCE}, key=lambda q: (q.column.index, q.rotation)
+    )
+
+    def query_slot(q: Query) -> str:
+        if q.column.kind == ColumnKind.INSTANCE:
+            return f"inst{q.column.index}@{q.rotation}"
+        return f"ev{eval_index[q]}"
+
+    # Derived scalars: the public right-hand side of the running sum, instance evaluations.
+    derived = []
+    for rs in cs.running_sums:
+        if rs.rhs_constant is None:
+            continue
+        derived.append(f"let rhs := 0")
+        for ks in rs.public_sums:
+            start = ks.public_start
+            derived.append(
+                f"rhs := addmod(rhs, keyedRhs({slots.load('ch:' + ALPHA)}, add(publicInputs.offset, {32 * start}), "
+                f"sub(publicInputs.length, {start}), scratch), R)"
+            )
+        derived.append(f"mstore({slots('ch:' + rs.rhs_constant)}, mulmod(rhs, N_INV, R))")
+    for q in instance_queries:
+        inst = next(i for i in cs.instances if i.column == q.column)
+        x = slots.load("ch:zeta") if q.rotation == 0 else slots.load("zeta_omega")
+        start = inst.public_start
+        derived.append(
+            f"mstore({slots(query_slot(q))}, lagrangeSum({x}, {slots.load('zeta_n')}, "
+            f"add(publicInputs.offset, {32 * start}), sub(publicInputs.length, {start}), {inst.row_start}, scratch))"
+        )
+
+    # The identities, combined with powers of y by Horner's rule from the last.
+    identity_lines: list = []
+    emitter = _YulEmitter(slots, query_slot, identity_lines)
+    for k, ident in enumerate(reversed(cs.identities)):
+        value = ident.expression.evaluate(emitter)
+        if k == 0:
+            identity_lines.append(f"mstore({slots('numerator')}, {value})")
+        else:
+            identity_lines.append(
+                f"mstore({slots('numerator')}, addmod(mulmod({slots.load('numerator')}, {slots.load('ch:y')}, R), "
+                f"{value}, R))"
+            )
+
+    # The batched opening: every distinct commitment with its merged scalar.
+    commitment_source = {}
+    for i, c in enumerate(lay.witness_columns):
+        commitment_source[c] = ("proof", witness_at + G1_BYTES * i)
+    for i, c in enumerate(lay.argument_columns):
+        commitment_source[c] = ("proof", argument_at + G1_BYTES * i)
+    for i, c in enumerate(lay.fixed_columns):
+        commitment_source[c] = ("fixed", i)
+    terms: dict = {}  # source -> list of (claim, power index)
+    order = []
+    opening_lines = []
+    for claim, rotation in ((0, 0), (1, 1)):
+        opened = [(i, commitment_source[q.column]) for i, q in lay.opened_at(rotation)]
+        if claim == 0:
+            opened += [(len(lay.evaluated_queries) + k, ("proof", quotient_at + G1_BYTES * k))
+                       for k in range(lay.quotient_chunks)]
+        value = slots("value")
+        opening_lines.append(f"// claim at zeta{'*omega' if claim else ''}: {len(opened)} polynomials")
+        opening_lines.append("{")
+        opening_lines.append("    let vj := 1")
+        opening_lines.append("    let e := 0")
+        for j, (ev, source) in enumerate(opened):
+            if source not in terms:
+                terms[source] = []
+                order.append(source)
+            scalar_slot = f"scalar{order.index(source)}"
+            weight = "vj" if claim == 0 else f"mulmod(vj, {slots.load('ch:u')}, R)"
+            if len(terms[source]) == 0:
+                opening_lines.append(f"    mstore({slots(scalar_slot)}, {weight})")
+            else:
+                opening_lines.append(
+                    f"    mstore({slots(scalar_slot)}, addmod({slots.load(scalar_slot)}, {weight}, R))")
+            terms[source].append((claim, j))
+            opening_lines.append(f"    e := addmod(e, mulmod(vj, {slots.load(f'ev{ev}')}, R), R)")
+            opening_lines.append(f"    vj := mulmod(vj, {slots.load('ch:v')}, R)")
+        if claim == 0:
+            opening_lines.append(f"    mstore({value}, e)")
+        else:
+            opening_lines.append(
+                f"    mstore({value}, addmod({slots.load('value')}, mulmod(e, {slots.load('ch:u')}, R), R))")
+        opening_lines.append("}")
+    msm_lines = []
+    for k, source in enumerate(order):
+        scalar = slots.load(f"scalar{k}")
+        if source[0] == "proof":
+            msm_lines.append(f"accumulate(acc, calldataload(add(proof.offset, {source[1]})), "
+                             f"calldataload(add(proof.offset, {source[1] + 32})), {scalar}, mem)")
+        else:
+            msm_lines.append(f"accumulate(acc, FIXED_{source[1]}_X, FIXED_{source[1]}_Y, {scalar}, mem)")
+
+    fixed_constants = []
+    for i, c in enumerate(vk.fixed_commitments):
+        fixed_constants.append(f"uint256 internal constant FIXED_{i}_X = {c.x:#x};")
+        fixed_constants.append(f"uint256 internal constant FIXED_{i}_Y = {c.y:#x};")
+
+    g2 = _g2_words(vk.g2)
+    tau_g2 = _g2_words(vk.tau_g2)
+    omega = domain_generator(vk.log_n)
+    n = 1 << vk.log_n
+    min_public = max([1] + [i.public_start for i in cs.instances]
+                     + [ks.public_start for ks in cs.keyed_sums if ks.public_start is not None])
+    values = {
+        "CONTRACT": contract,
+        "CIRCUIT": cs.name,
+        "LOG_N": str(vk.log_n),
+        "VK_DIGEST": "0x" + vk.digest().hex(),
+        "INSECURE_NOTE": "// WARNING: made from an INSECURE development SRS: anyone can forge proofs for it.\n"
+        if vk.insecure else "",
+        "R": hex(R_MODULUS),
+        "Q": hex(Q_MODULUS),
+        "N": str(n),
+        "N_INV": hex(pow(n, -1, R_MODULUS)),
+        "OMEGA": hex(omega),
+        "TRANSCRIPT_START": "0x" + keccak256(PROTOCOL_DOMAIN).hex(),
+        "PROOF_LENGTH": str(proof_length),
+        "PROOF_HEADER": hex(int.from_bytes(PROOF_MAGIC + bytes([FORMAT_VERSION]), "big")),
+        "PROOF_HEADER_BYTES": str(header),
+        "MIN_PUBLIC": str(min_public + 1),
+        "G1_X": hex(vk.g1.x),
+        "G1_Y": hex(vk.g1.y),
+        "G2": ", ".join(hex(w) for w in g2),
+        **{f"G2_{k}": hex(w) for k, w in enumerate(g2)},
+        **{f"TAU_G2_{k}": hex(w) for k, w in enumerate(tau_g2)},
+        "FIXED_CONSTANTS": "\n    ".join(fixed_constants),
+        "POINTS_AT": str(header),
+        "POINTS_COUNT": str(points_count),
+        "EVALUATIONS_AT": str(evaluations_at),
+        "EVALUATIONS_COUNT": str(n_eval),
+        "WITNESS_AT": str(witness_at),
+        "ARGUMENT_AT": str(argument_at),
+        "QUOTIENT_AT": str(quotient_at),
+        "OPENINGS_AT": str(openings_at),
+        "QUOTIENT_CHUNKS": str(lay.quotient_chunks),
+        "FIRST_CHUNK_EVAL": str(len(lay.evaluated_queries)),
+        "DERIVED": "\n            ".join(derived),
+        "IDENTITIES": "\n            ".join(identity_lines),
+        "OPENING_SCALARS": "\n            ".join(opening_lines),
+        "MSM": "\n            ".join(msm_lines),
+    }
+    slot_names = ["beta", "alpha", "gamma", "y", "zeta", "v", "u", "zeta_omega", "zeta_n", "vanishing",
+                  "t_zeta", "acc", "acc_y", "left", "left_y", "right", "right_y"]
+    for name in ("ch:" + BETA, "ch:" + ALPHA, "ch:" + GAMMA, "ch:y", "ch:zeta", "ch:v", "ch:u"):
+        slots(name)
+    for name in slot_names[7:]:
+        slots(name)
+    values.update({
+        "S_BETA": slots("ch:" + BETA), "S_ALPHA": slots("ch:" + ALPHA), "S_GAMMA": slots("ch:" + GAMMA),
+        "S_Y": slots("ch:y"), "S_ZETA": slots("ch:zeta"), "S_V": slots("ch:v"), "S_U": slots("ch:u"),
+        "S_ZETA_OMEGA": slots("zeta_omega"), "S_ZETA_N": slots("zeta_n"), "S_VANISHING": slots("vanishing"),
+        "S_T_ZETA": slots("t_zeta"), "S_NUMERATOR": slots("numerator"), "S_VALUE": slots("value"),
+        "S_ACC": slots("acc"), "S_LEFT": slots("left"), "S_RIGHT": slots("right"),
+        "S_EV0": slots("ev0"),
+    })
+    values["MEMORY_BYTES"] = str(slots.size + 64 * 8)
+    source = TEMPLATE.read_text(encoding="utf-8")
+    for key, value in values.items():
+        source = source.replace("{{" + key + "}}", value)
+    if "{{" in source:
+        raise AssertionError("unfilled template field: " + source[source.index("{{"):][:40])
+    return source
