@@ -10,9 +10,10 @@ quotient identity at zeta, and one pairing-product check of the two batched
 openings. It returns true or reverts: every failed check, and every failed
 precompile call (including one that runs out of gas), reverts with a reason.
 
-Memory: the Yul code keeps every value in a fixed slot above the free-memory
-pointer (``p``): evaluations, challenges, derived scalars, then temporaries of
-the identities, so that the number of values never meets the stack's limits.
+Memory: the Yul code keeps every value in a fixed slot from 0x80 up (constant
+addresses keep the code small): evaluations, challenges, derived scalars, then
+temporaries of the identities, so that the number of values never meets the
+stack's limits. R lives in a stack variable ``r`` inside the generated blocks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from zksolvency.verifier.protocol import layout
 from zksolvency.verifier.transcript import PROTOCOL_DOMAIN, keccak256
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "contracts" / "Verifier.sol.template"
+# The slots start at 0x80, past Solidity's scratch space: the assembly block owns memory until it returns.
+BASE = 0x80
 G1_BYTES, SCALAR_BYTES = 64, 32
 
 
@@ -41,7 +44,7 @@ class _Slots:
     def __call__(self, name: str) -> str:
         if name not in self.names:
             self.names[name] = len(self.names)
-        return f"add(p, {32 * self.names[name]:#x})"
+        return f"{BASE + 32 * self.names[name]:#x}"
 
     def load(self, name: str) -> str:
         return f"mload({self(name)})"
@@ -74,13 +77,13 @@ class _YulEmitter(Evaluator):
         return self.slots.load(f"ch:{name}")
 
     def add(self, a, b):
-        return self._temp(f"addmod({a}, {b}, R)")
+        return self._temp(f"addmod({a}, {b}, r)")
 
     def mul(self, a, b):
-        return self._temp(f"mulmod({a}, {b}, R)")
+        return self._temp(f"mulmod({a}, {b}, r)")
 
     def neg(self, a):
-        return self._temp(f"addmod(sub(R, {a}), 0, R)")
+        return self._temp(f"addmod(sub(r, {a}), 0, r)")
 
 
 def _split(x: int) -> tuple:
@@ -156,8 +159,8 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
             identity_lines.append(f"mstore({slots('numerator')}, {value})")
         else:
             identity_lines.append(
-                f"mstore({slots('numerator')}, addmod(mulmod({slots.load('numerator')}, {slots.load('ch:y')}, R), "
-                f"{value}, R))"
+                f"mstore({slots('numerator')}, addmod(mulmod({slots.load('numerator')}, {slots.load('ch:y')}, r), "
+                f"{value}, r))"
             )
 
     # The batched opening: every distinct commitment with its merged scalar.
@@ -210,6 +213,10 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         else:
             msm_lines.append(f"accumulate(acc, FIXED_{source[1]}_X, FIXED_{source[1]}_Y, {scalar}, mem)")
 
+    inclusion_at = 0
+    if cs.combinations:
+        inclusion_at = argument_at + G1_BYTES * lay.argument_columns.index(cs.combinations[0].column)
+
     fixed_constants = []
     for i, c in enumerate(vk.fixed_commitments):
         fixed_constants.append(f"uint256 internal constant FIXED_{i}_X = {c.x:#x};")
@@ -253,6 +260,7 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         "QUOTIENT_AT": str(quotient_at),
         "OPENINGS_AT": str(openings_at),
         "QUOTIENT_CHUNKS": str(lay.quotient_chunks),
+        "INCLUSION_AT": str(inclusion_at),
         "FIRST_CHUNK_EVAL": str(len(lay.evaluated_queries)),
         "DERIVED": "\n            ".join(derived),
         "IDENTITIES": "\n            ".join(identity_lines),
@@ -273,7 +281,7 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         "S_ACC": slots("acc"), "S_LEFT": slots("left"), "S_RIGHT": slots("right"),
         "S_EV0": slots("ev0"),
     })
-    values["MEMORY_BYTES"] = str(slots.size + 64 * 8)
+    values["MEMORY_END"] = hex(BASE + slots.size + 64)
     source = TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():
         source = source.replace("{{" + key + "}}", value)

@@ -30,7 +30,7 @@ def _tool(name: str) -> Path:
     return path
 
 
-def compile_solidity(sources: dict, optimize_runs: int = 200) -> dict:
+def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
     """{contract name: {"abi", "bytecode"}} for Solidity sources {file name: text}."""
     _tool("solcjs")
     request = {

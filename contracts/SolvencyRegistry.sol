@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @notice The generated verifier of one circuit shape (contracts/Verifier.sol.template).
+interface ISolvencyVerifier {
+    function verifyProof(bytes calldata proof, uint256[] calldata publicInputs) external view returns (bool);
+    function inclusionCommitmentOffset() external pure returns (uint256);
+    function inclusionKeys() external pure returns (uint256 n, uint256 omega, uint256[4] memory g2, uint256[4] memory tauG2);
+    function gammaChallenge(bytes calldata proof, uint256[] calldata publicInputs) external pure returns (uint256);
+}
+
+interface IERC20Balance {
+    function balanceOf(address holder) external view returns (uint256);
+    function decimals() external view returns (uint8);
+}
+
+/// @title SolvencyRegistry: an exchange's proven solvency rounds and the reserves it holds on-chain.
+/// @notice Owned by the exchange and bound for life to one verifier. Reserve addresses are registered with a
+///         signature of their own key. A round is recorded only if its proof verifies; in private-totals mode
+///         the registry reads the reserves itself and feeds them to the proof as public inputs. Users check
+///         their inclusion with `verifyInclusion`, one pairing-product check against the stored commitment.
+contract SolvencyRegistry {
+    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
+    /// Reserves enter the circuit's range check below 2^128 units; more is capped (conservative).
+    uint256 internal constant MAX_RESERVE_UNITS = (1 << 128) - 1;
+
+    address public immutable owner;
+    ISolvencyVerifier public immutable verifier;
+    uint256 internal immutable inclusionAt;
+    uint256 internal immutable domainSize;
+    uint256 internal immutable omega;
+    uint256 internal immutable g2x1;
+    uint256 internal immutable g2x0;
+    uint256 internal immutable g2y1;
+    uint256 internal immutable g2y0;
+    uint256 internal immutable tauX1;
+    uint256 internal immutable tauX0;
+    uint256 internal immutable tauY1;
+    uint256 internal immutable tauY0;
+
+    struct Reserve {
+        address holder;
+        address token; // address(0): the chain's native currency (ETH, 18 decimals)
+    }
+
+    struct Round {
+        uint256 commitmentX; // the inclusion commitment users open
+        uint256 commitmentY;
+        uint256 gamma; // the transcript's combination challenge
+        uint64 blockNumber;
+        uint64 timestamp;
+        uint64 slots;
+    }
+
+    mapping(bytes32 => Reserve[]) internal reserves; // keccak256(asset name) -> registered holders
+    mapping(bytes32 => Round) internal rounds; // keccak256(round id) -> round
+
+    event ReserveRegistered(string asset, address indexed holder, address indexed token);
+    event RoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, uint256[] publicInputs,
+                         uint256 commitmentX, uint256 commitmentY, bytes32 proofHash);
+
+    error NotOwner();
+    error RoundExists(string roundId);
+    error UnknownRound();
+    error BadSignature();
+    error BadInput(string what);
+
+    constructor(ISolvencyVerifier verifier_) {
+        owner = msg.sender;
+        verifier = verifier_;
+        uint256 at = verifier_.inclusionCommitmentOffset();
+        if (at == 0) revert BadInput("verifier has no inclusion commitment");
+        inclusionAt = at;
+        (uint256 n, uint256 w, uint256[4] memory g2, uint256[4] memory tau) = verifier_.inclusionKeys();
+        domainSize = n;
+        omega = w;
+        (g2x1, g2x0, g2y1, g2y0) = (g2[0], g2[1], g2[2], g2[3]);
+        (tauX1, tauX0, tauY1, tauY0) = (tau[0], tau[1], tau[2], tau[3]);
+    }
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner();
+        _;
+    }
+
+    // ------------------------------------------------------------------ reserves
+
+    /// @notice The message a reserve holder signs (EIP-191 personal_sign of this hash): it names this
+    ///         registry, the chain, the asset and the token, so a signature cannot be replayed elsewhere.
+    function reserveMessage(string calldata asset, address holder, address token) public view returns (bytes32) {
+        return keccak256(abi.encodePacked("zksolvency/reserve/v1", block.chainid, address(this), keccak256(bytes(asset)), holder, token));
+    }
+
+    function registerReserve(string calldata asset, address holder, address token, bytes calldata signature) external onlyOwner {
+        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", reserveMessage(asset, holder, token)));
+        if (signature.length != 65) revert BadSignature();
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) revert BadSignature();
+        address signer = ecrecover(digest, v, r, s);
+        if (signer == address(0) || signer != holder) revert BadSignature();
+        reserves[keccak256(bytes(asset))].push(Reserve(holder, token));
+        emit ReserveRegistered(asset, holder, token);
+    }
+
+    function reservesOf(string calldata asset) external view returns (Reserve[] memory) {
+        return reserves[keccak256(bytes(asset))];
+    }
+
+    /// @notice The asset's reserves in the round's units (10^-decimals of the asset), rounded down and capped.
+    function reserveUnits(string calldata asset, uint8 decimals) public view returns (uint256 units) {
+        Reserve[] storage list = reserves[keccak256(bytes(asset))];
+        for (uint256 i = 0; i < list.length; i++) {
+            uint256 amount;
+            uint8 tokenDecimals;
+            if (list[i].token == address(0)) {
+                amount = list[i].holder.balance;
+                tokenDecimals = 18;
+            } else {
+                amount = IERC20Balance(list[i].token).balanceOf(list[i].holder);
+                tokenDecimals = IERC20Balance(list[i].token).decimals();
+            }
+            uint256 scaled;
+            if (tokenDecimals >= decimals) {
+                scaled = amount / (10 ** (tokenDecimals - decimals));
+            } else {
+                uint256 factor = 10 ** (decimals - tokenDecimals);
+                scaled = amount > MAX_RESERVE_UNITS / factor ? MAX_RESERVE_UNITS : amount * factor;
+            }
+            units += scaled;
+            if (units > MAX_RESERVE_UNITS) return MAX_RESERVE_UNITS;
+        }
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    function roundTag(string calldata roundId) public pure returns (uint256) {
+        return uint256(keccak256(abi.encodePacked("zksolvency/round", roundId))) % R;
+    }
+
+    /// @notice Record a round with public totals: publicInputs = [round tag, total_1 .. total_K].
+    function submitRound(string calldata roundId, uint64 slots, bytes calldata proof, uint256[] calldata totals) external onlyOwner {
+        uint256[] memory inputs = new uint256[](totals.length + 1);
+        inputs[0] = roundTag(roundId);
+        for (uint256 i = 0; i < totals.length; i++) inputs[i + 1] = totals[i];
+        _record(roundId, slots, proof, inputs, false);
+    }
+
+    /// @notice Record a round with private totals: the registry reads each asset's reserves itself.
+    function submitPrivateRound(string calldata roundId, uint64 slots, bytes calldata proof, string[] calldata assets, uint8[] calldata decimals)
+        external
+        onlyOwner
+    {
+        if (assets.length != decimals.length || assets.length == 0) revert BadInput("assets and decimals");
+        uint256[] memory inputs = new uint256[](assets.length + 1);
+        inputs[0] = roundTag(roundId);
+        for (uint256 i = 0; i < assets.length; i++) inputs[i + 1] = reserveUnits(assets[i], decimals[i]);
+        _record(roundId, slots, proof, inputs, true);
+    }
+
+    function _record(string calldata roundId, uint64 slots, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
+        bytes32 key = keccak256(bytes(roundId));
+        if (rounds[key].blockNumber != 0) revert RoundExists(roundId);
+        // The verifier reverts on any failure (the revert propagates); a false return is refused too.
+        if (!verifier.verifyProof(proof, inputs)) revert BadInput("proof");
+        uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
+        uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
+        uint256 gamma = verifier.gammaChallenge(proof, inputs);
+        rounds[key] = Round(x, y, gamma, uint64(block.number), uint64(block.timestamp), slots);
+        emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
+    }
+
+    function roundOf(string calldata roundId) external view returns (Round memory round) {
+        round = rounds[keccak256(bytes(roundId))];
+        if (round.blockNumber == 0) revert UnknownRound();
+    }
+
+    // ------------------------------------------------------------------ inclusion
+
+    /// @notice Whether `proof` opens the round's inclusion commitment at `row` to
+    ///         userHash + gamma asset_0 + gamma^2 units_0 + ... for slots = [asset_0, units_0, asset_1, ...].
+    function verifyInclusion(string calldata roundId, uint256 row, uint256 userHash, uint256[] calldata slots, uint256[2] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        Round storage round = rounds[keccak256(bytes(roundId))];
+        if (round.blockNumber == 0) revert UnknownRound();
+        if (row >= domainSize || userHash == 0 || userHash >= R) return false;
+        if (slots.length != 2 * round.slots) return false;
+        uint256 gamma = round.gamma;
+        uint256 value = 0;
+        for (uint256 k = slots.length; k > 0; k--) {
+            uint256 s = slots[k - 1];
+            if (s >= R) return false;
+            value = addmod(mulmod(value, gamma, R), s, R);
+        }
+        value = addmod(mulmod(value, gamma, R), userHash, R);
+        if (proof[0] >= Q || proof[1] >= Q) return false;
+        uint256 z = _expmod(omega, row);
+        // e(C - [v]_1 + z pi, [1]_2) * e(-pi, [tau]_2) == 1
+        (uint256 ax, uint256 ay) = _mul(1, 2, (R - value) % R);
+        (ax, ay) = _add(ax, ay, round.commitmentX, round.commitmentY);
+        (uint256 bx, uint256 by) = _mul(proof[0], proof[1], z);
+        (ax, ay) = _add(ax, ay, bx, by);
+        uint256 negY = proof[1] == 0 ? 0 : Q - proof[1];
+        uint256[12] memory input = [ax, ay, g2x1, g2x0, g2y1, g2y0, proof[0], negY, tauX1, tauX0, tauY1, tauY0];
+        uint256[1] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x08, input, 384, out, 32)
+        }
+        if (!ok) revert BadInput("pairing call failed");
+        return out[0] == 1;
+    }
+
+    function _mul(uint256 x, uint256 y, uint256 s) internal view returns (uint256 rx, uint256 ry) {
+        uint256[3] memory input = [x, y, s];
+        uint256[2] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x07, input, 96, out, 64)
+        }
+        if (!ok) revert BadInput("ecMul failed");
+        return (out[0], out[1]);
+    }
+
+    function _add(uint256 x1, uint256 y1, uint256 x2, uint256 y2) internal view returns (uint256 rx, uint256 ry) {
+        uint256[4] memory input = [x1, y1, x2, y2];
+        uint256[2] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x06, input, 128, out, 64)
+        }
+        if (!ok) revert BadInput("ecAdd failed");
+        return (out[0], out[1]);
+    }
+
+    function _expmod(uint256 base, uint256 e) internal view returns (uint256 result) {
+        uint256[6] memory input = [uint256(32), 32, 32, base, e, R];
+        uint256[1] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x05, input, 192, out, 32)
+        }
+        if (!ok) revert BadInput("modexp failed");
+        return out[0];
+    }
+}
