@@ -27,6 +27,7 @@ contract SolvencyRegistry {
 
     address public immutable owner;
     ISolvencyVerifier public immutable verifier;
+    uint256 public immutable slotsPerRow;
     uint256 internal immutable inclusionAt;
     uint256 internal immutable domainSize;
     uint256 internal immutable omega;
@@ -50,7 +51,6 @@ contract SolvencyRegistry {
         uint256 gamma; // the transcript's combination challenge
         uint64 blockNumber;
         uint64 timestamp;
-        uint64 slots;
     }
 
     mapping(bytes32 => Reserve[]) internal reserves; // keccak256(asset name) -> registered holders
@@ -66,9 +66,10 @@ contract SolvencyRegistry {
     error BadSignature();
     error BadInput(string what);
 
-    constructor(ISolvencyVerifier verifier_) {
+    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRow_) {
         owner = msg.sender;
         verifier = verifier_;
+        slotsPerRow = slotsPerRow_;
         uint256 at = verifier_.inclusionCommitmentOffset();
         if (at == 0) revert BadInput("verifier has no inclusion commitment");
         inclusionAt = at;
@@ -141,15 +142,15 @@ contract SolvencyRegistry {
     }
 
     /// @notice Record a round with public totals: publicInputs = [round tag, total_1 .. total_K].
-    function submitRound(string calldata roundId, uint64 slots, bytes calldata proof, uint256[] calldata totals) external onlyOwner {
+    function submitRound(string calldata roundId, bytes calldata proof, uint256[] calldata totals) external onlyOwner {
         uint256[] memory inputs = new uint256[](totals.length + 1);
         inputs[0] = roundTag(roundId);
         for (uint256 i = 0; i < totals.length; i++) inputs[i + 1] = totals[i];
-        _record(roundId, slots, proof, inputs, false);
+        _record(roundId, proof, inputs, false);
     }
 
     /// @notice Record a round with private totals: the registry reads each asset's reserves itself.
-    function submitPrivateRound(string calldata roundId, uint64 slots, bytes calldata proof, string[] calldata assets, uint8[] calldata decimals)
+    function submitPrivateRound(string calldata roundId, bytes calldata proof, string[] calldata assets, uint8[] calldata decimals)
         external
         onlyOwner
     {
@@ -157,10 +158,10 @@ contract SolvencyRegistry {
         uint256[] memory inputs = new uint256[](assets.length + 1);
         inputs[0] = roundTag(roundId);
         for (uint256 i = 0; i < assets.length; i++) inputs[i + 1] = reserveUnits(assets[i], decimals[i]);
-        _record(roundId, slots, proof, inputs, true);
+        _record(roundId, proof, inputs, true);
     }
 
-    function _record(string calldata roundId, uint64 slots, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
+    function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
         bytes32 key = keccak256(bytes(roundId));
         if (rounds[key].blockNumber != 0) revert RoundExists(roundId);
         // The verifier reverts on any failure (the revert propagates); a false return is refused too.
@@ -168,7 +169,7 @@ contract SolvencyRegistry {
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
         uint256 gamma = verifier.gammaChallenge(proof, inputs);
-        rounds[key] = Round(x, y, gamma, uint64(block.number), uint64(block.timestamp), slots);
+        rounds[key] = Round(x, y, gamma, uint64(block.number), uint64(block.timestamp));
         emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
     }
 
@@ -187,9 +188,11 @@ contract SolvencyRegistry {
         returns (bool)
     {
         Round storage round = rounds[keccak256(bytes(roundId))];
-        if (round.blockNumber == 0) revert UnknownRound();
+        uint256 cx = round.commitmentX;
+        uint256 cy = round.commitmentY;
+        if (cx == 0 && cy == 0) revert UnknownRound(); // a recorded commitment is never the point at infinity
         if (row >= domainSize || userHash == 0 || userHash >= R) return false;
-        if (slots.length != 2 * round.slots) return false;
+        if (slots.length != 2 * slotsPerRow) return false;
         uint256 gamma = round.gamma;
         uint256 value = 0;
         for (uint256 k = slots.length; k > 0; k--) {
@@ -202,7 +205,7 @@ contract SolvencyRegistry {
         uint256 z = _expmod(omega, row);
         // e(C - [v]_1 + z pi, [1]_2) * e(-pi, [tau]_2) == 1
         (uint256 ax, uint256 ay) = _mul(1, 2, (R - value) % R);
-        (ax, ay) = _add(ax, ay, round.commitmentX, round.commitmentY);
+        (ax, ay) = _add(ax, ay, cx, cy);
         (uint256 bx, uint256 by) = _mul(proof[0], proof[1], z);
         (ax, ay) = _add(ax, ay, bx, by);
         uint256 negY = proof[1] == 0 ? 0 : Q - proof[1];

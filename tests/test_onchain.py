@@ -1,0 +1,199 @@
+"""On a real local chain (anvil): the generated verifier and the registry agree with the Python verifier."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from eth_account import Account
+
+from zksolvency.artifacts import InclusionFile, InclusionRow
+from zksolvency.audit import check_inclusion, verify_round
+from zksolvency.chain import ChainError, anvil, compile_solidity, connect, deploy, send
+from zksolvency.encoding import G1Point
+from zksolvency.ingest import parse_decimals, read_ledger
+from zksolvency.onchain import (
+    check_inclusion_onchain,
+    compile_round_contracts,
+    deploy_round_contracts,
+    publish,
+    recorded_round,
+    register_reserve,
+)
+from zksolvency.round import prove_round
+from zksolvency.sample import decimals_spec, write_sample_ledger
+from zksolvency.verifier.inclusion import InclusionError
+from zksolvency.verifier.plonk import VerificationError
+
+# anvil's well-known development keys (accounts 0 and 1), funded on every fresh anvil.
+KEYS = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+]
+FOUR_ASSETS = (("BTC", 8, 0.05), ("ETH", 9, 1.5), ("USDT", 6, 800.0), ("SOL", 9, 20.0))
+
+
+@pytest.fixture(scope="module")
+def chain():
+    with anvil() as url:
+        yield connect(url)
+
+
+def _round(tmp_path, srs, round_id, assets=FOUR_ASSETS, users=60, slots=2, reserves=None, seed=3):
+    path = tmp_path / f"{round_id}.csv"
+    write_sample_ledger(path, users, seed=seed, assets=assets)
+    ledger = read_ledger(path, parse_decimals(decimals_spec(assets)))
+    r = prove_round(ledger, srs, round_id, slots=slots, private_totals=reserves is not None, reserves=reserves)
+    return r, ledger
+
+
+@pytest.fixture(scope="module")
+def public_round(tmp_path_factory, dev_srs):
+    return _round(tmp_path_factory.mktemp("onchain"), dev_srs, "chain-1")
+
+
+@pytest.fixture(scope="module")
+def deployed(chain, public_round):
+    r, _ = public_round
+    owner = Account.from_key(KEYS[0])
+    compiled = compile_round_contracts(r.statement)
+    d = deploy_round_contracts(chain, owner, r.statement, compiled)
+    registry = chain.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+    verifier = chain.eth.contract(address=d.verifier, abi=compiled["SolvencyVerifier"]["abi"])
+    return owner, registry, verifier, compiled
+
+
+def _selector(signature: str) -> str:
+    from zksolvency.verifier.transcript import keccak256
+
+    return "0x" + keccak256(signature.encode())[:4].hex()
+
+
+def _rejects_onchain(verifier, proof, inputs) -> bool:
+    try:
+        verifier.functions.verifyProof(proof, inputs).call()
+        return False
+    except Exception:
+        return True
+
+
+def test_valid_round_is_accepted_recorded_and_not_replayed(chain, public_round, deployed):
+    r, _ = public_round
+    owner, registry, verifier, _ = deployed
+    inputs = list(r.statement.public_inputs)
+    assert verifier.functions.verifyProof(r.statement.proof, inputs).call() is True
+    receipt = publish(chain, registry, owner, r.statement)
+    recorded = recorded_round(registry, r.statement.round_id)
+    c = r.statement.inclusion_commitment
+    assert recorded["commitment"] == (c.x, c.y) and recorded["block"] == receipt["blockNumber"]
+    with pytest.raises(ChainError, match="RoundExists|refuses"):
+        publish(chain, registry, owner, r.statement)
+
+
+def test_every_single_byte_change_is_rejected_like_the_python_verifier(public_round, deployed):
+    r, _ = public_round
+    _, _, verifier, _ = deployed
+    inputs = list(r.statement.public_inputs)
+    proof = r.statement.proof
+    for i in range(len(proof)):
+        tampered = bytearray(proof)
+        tampered[i] ^= 1 << (i % 8)
+        tampered = bytes(tampered)
+        assert _rejects_onchain(verifier, tampered, inputs), i
+        with pytest.raises(VerificationError):
+            verify_round(dataclasses.replace(r.statement, proof=tampered), allow_insecure_srs=True)
+
+
+def test_changed_public_inputs_and_other_shapes_are_rejected(tmp_path, dev_srs, public_round, deployed):
+    r, _ = public_round
+    _, registry, verifier, _ = deployed
+    inputs = list(r.statement.public_inputs)
+    for k in range(len(inputs)):
+        changed = list(inputs)
+        changed[k] += 1
+        assert _rejects_onchain(verifier, r.statement.proof, changed)
+        with pytest.raises(VerificationError):
+            verify_round(dataclasses.replace(r.statement, values=tuple(changed[1:]), public_inputs=tuple(changed)),
+                         allow_insecure_srs=True)
+    other, _ = _round(tmp_path, dev_srs, "other-shape", slots=3)
+    assert _rejects_onchain(verifier, other.statement.proof, list(other.statement.public_inputs))
+
+
+def _inclusion_of(r, ledger, u: int) -> InclusionFile:
+    names = [a.name for a in r.statement.assets]
+    rows = []
+    for k in range(r.plan.rows):
+        if int(r.plan.user[k]) != u:
+            continue
+        slots = tuple((names[a - 1] if a else None, int(b)) for a, b in zip(r.plan.assets[k], r.plan.units[k]))
+        rows.append(InclusionRow(int(r.positions[k]), slots, G1Point.from_bytes(r.openings[64 * k : 64 * k + 64])))
+    return InclusionFile(r.statement.round_id, ledger.user_ids[u], r.salts[u], tuple(rows))
+
+
+def test_inclusion_view_and_local_check_agree(public_round, deployed):
+    r, ledger = public_round
+    _, registry, _, _ = deployed
+    names = [a.name for a in r.statement.assets]
+    verified = verify_round(r.statement, allow_insecure_srs=True)
+    for u in (0, 5):
+        good = _inclusion_of(r, ledger, u)
+        first = good.rows[0]
+        raised = dataclasses.replace(first, slots=((first.slots[0][0] or "BTC", first.slots[0][1] + 1),) + first.slots[1:])
+        cases = {
+            "valid": (good, True),
+            "raised balance": (dataclasses.replace(good, rows=(raised,) + good.rows[1:]), False),
+            "other salt": (dataclasses.replace(good, salt=b"\1" * 32), False),
+            "other row": (dataclasses.replace(good, rows=(dataclasses.replace(first, row=(first.row + 1) % 256),)), False),
+        }
+        for name, (inclusion, expected) in cases.items():
+            onchain, gas = check_inclusion_onchain(registry, inclusion, names)
+            try:
+                check_inclusion(inclusion, verified)
+                local = True
+            except InclusionError:
+                local = False
+            assert onchain == local == expected, name
+
+
+def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):
+    owner, eth_holder = (Account.from_key(k) for k in KEYS)
+    token_holder = Account.create()
+    send(chain, owner, {"to": token_holder.address, "value": 10**18, "from": owner.address, "gas": 21000,
+                        "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9})
+    assets = (("ETH", 9, 1.5), ("TOK", 6, 100.0))
+    token_src = (compile_solidity.__globals__["CONTRACTS"] / "test" / "TestToken.sol").read_text()
+    token_compiled = compile_solidity({"TestToken.sol": token_src})["TestToken"]
+    token_address = deploy(chain, token_compiled, owner, "Test token", 6)
+    token = chain.eth.contract(address=token_address, abi=token_compiled["abi"])
+    send(chain, owner, token.functions.mint(token_holder.address, 10**12).build_transaction({"from": owner.address}))
+
+    def make(round_id, seed):
+        # The exchange proves against the reserves the registry will read at submission.
+        units = {"ETH": registry.functions.reserveUnits("ETH", 9).call(),
+                 "TOK": registry.functions.reserveUnits("TOK", 6).call()}
+        return _round(tmp_path, dev_srs, round_id, assets=assets, reserves=units, seed=seed)[0]
+
+    first, _ = _round(tmp_path, dev_srs, "probe", assets=assets, reserves={"ETH": 10**30, "TOK": 10**30})
+    compiled = compile_round_contracts(first.statement)
+    d = deploy_round_contracts(chain, owner, first.statement, compiled)
+    registry = chain.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+    register_reserve(chain, registry, owner, eth_holder, "ETH")
+    register_reserve(chain, registry, owner, token_holder, "TOK", token_address)
+    # A signature by another key than the holder's is refused.
+    from eth_account.messages import encode_defunct
+
+    zero = "0x" + "00" * 20
+    message = registry.functions.reserveMessage("ETH", eth_holder.address, zero).call()
+    forged = token_holder.sign_message(encode_defunct(primitive=message)).signature
+    with pytest.raises(Exception, match=_selector("BadSignature()")):
+        registry.functions.registerReserve("ETH", eth_holder.address, zero, forged).call({"from": owner.address})
+
+    covered = make("private-1", seed=4)
+    publish(chain, registry, owner, covered.statement)
+    assert recorded_round(registry, "private-1")["block"] > 0
+
+    emptied = make("private-2", seed=5)
+    send(chain, token_holder, token.functions.transfer(owner.address, 10**12).build_transaction(
+        {"from": token_holder.address}))
+    with pytest.raises(ChainError, match="refuses"):
+        publish(chain, registry, owner, emptied.statement)
