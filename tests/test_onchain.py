@@ -197,3 +197,52 @@ def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):
         {"from": token_holder.address}))
     with pytest.raises(ChainError, match="refuses"):
         publish(chain, registry, owner, emptied.statement)
+
+
+def test_cli_deploy_publish_and_check_inclusion(chain, tmp_path, dev_srs, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from zksolvency.cli import main
+
+    url = chain.provider.endpoint_uri
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, [str(a) for a in args])
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    dev_srs.truncated(9).save(tmp_path / "srs.bin")
+    write_sample_ledger(tmp_path / "ledger.csv", 40, seed=8, assets=FOUR_ASSETS)
+    run("prove", tmp_path / "ledger.csv", "--srs", tmp_path / "srs.bin", "--decimals", decimals_spec(FOUR_ASSETS),
+        "--out", tmp_path / "round", "--round-id", "cli-1", "--slots", "2")
+    monkeypatch.delenv("ZKSOLVENCY_PRIVATE_KEY", raising=False)
+    assert "ZKSOLVENCY_PRIVATE_KEY" in run("deploy", tmp_path / "round", "--rpc", url, "--allow-insecure-srs",
+                                           ok=False).output
+    monkeypatch.setenv("ZKSOLVENCY_PRIVATE_KEY", KEYS[0])
+    assert "insecure" in run("deploy", tmp_path / "round", "--rpc", url, ok=False).output
+    addresses = json.loads(run("deploy", tmp_path / "round", "--rpc", url, "--allow-insecure-srs", "--json").stdout)
+    out = json.loads(run("publish", tmp_path / "round", "--rpc", url, "--registry", addresses["registry"],
+                         "--json").stdout)
+    assert out["gas_used"] > 0 and out["block"] > 0
+    again = run("publish", tmp_path / "round", "--rpc", url, "--registry", addresses["registry"], ok=False)
+    assert "refuses" in again.output
+    ledger = read_ledger(tmp_path / "ledger.csv", parse_decimals(decimals_spec(FOUR_ASSETS)))
+    uid = ledger.user_ids[3]
+    run("inclusion", tmp_path / "round", "--user", uid, "--out", tmp_path / "u.json")
+    local = json.loads(run("verify-inclusion", tmp_path / "u.json", "--rpc", url, "--registry",
+                           addresses["registry"], "--json").stdout)
+    onchain = json.loads(run("verify-inclusion", tmp_path / "u.json", "--rpc", url, "--registry",
+                             addresses["registry"], "--onchain", "--json").stdout)
+    assert local["valid"] and onchain["valid"] and onchain["gas"] > 0
+    assert local["balances"] == onchain["balances"]
+    data = json.loads((tmp_path / "u.json").read_text(encoding="utf-8"))
+    slot = next(s for s in data["rows"][0]["slots"] if s["asset"])
+    slot["units"] = str(int(slot["units"]) + 1)
+    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
+    for extra in ([], ["--onchain"]):
+        result = run("verify-inclusion", tmp_path / "bad.json", "--rpc", url, "--registry", addresses["registry"],
+                     "--json", *extra, ok=False)
+        assert json.loads(result.stdout)["valid"] is False

@@ -19,7 +19,7 @@ commitments; the user count appears only as the power of two n.
 
 An inclusion file (one user's, exported by the exchange)::
 
-    format, round_id, user_id, salt (0x, 32 bytes),
+    format, round_id, user_id, salt (0x, 32 bytes), assets (the round's names, in index order),
     rows: [{"row", "slots": [{"asset": name | null, "units": "..."}], "proof": 0x..}]
 """
 
@@ -182,6 +182,7 @@ class InclusionFile:
     user_id: str
     salt: bytes
     rows: tuple  # InclusionRow
+    assets: tuple = ()  # the round's asset names in index order (for checks against the chain alone)
 
     def to_json(self) -> dict:
         return {
@@ -189,6 +190,7 @@ class InclusionFile:
             "round_id": self.round_id,
             "user_id": self.user_id,
             "salt": "0x" + self.salt.hex(),
+            "assets": list(self.assets),
             "rows": [
                 {
                     "row": r.row,
@@ -232,7 +234,10 @@ class InclusionFile:
             rows.append(InclusionRow(rf.integer("row"), tuple(slots), proof))
         if not rows:
             raise ArtifactError(f"{where}: no rows")
-        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(rows))
+        assets = obj.get("assets", [])
+        if not isinstance(assets, list) or not all(isinstance(a, str) for a in assets) or len(set(assets)) != len(assets):
+            raise ArtifactError(f"{where}: assets must be a list of distinct names")
+        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(rows), tuple(assets))
 
 
 def _load_json(path: Path, what: str):

@@ -62,6 +62,8 @@ def check_inclusion(inclusion: InclusionFile, verified: VerifiedRound, expected_
         raise InclusionError(f"the inclusion proof is for round {inclusion.round_id!r}, not {statement.round_id!r}")
     if expected_user_id is not None and expected_user_id != inclusion.user_id:
         raise InclusionError("the inclusion proof is for another user id")
+    if inclusion.assets and tuple(inclusion.assets) != tuple(a.name for a in statement.assets):
+        raise InclusionError("the inclusion file lists the round's assets in another order than the round")
     index = {a.name: j for j, a in enumerate(statement.assets, start=1)}
     h = user_hash(statement.round_id, inclusion.user_id, inclusion.salt)
     gamma = verified.verified.challenges[GAMMA]

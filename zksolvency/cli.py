@@ -66,10 +66,11 @@ def bench(log_size: int, repeat: int, circuit: bool, as_json: bool) -> None:
 
 
 def _register() -> None:
+    from zksolvency.cli_chain import COMMANDS as CHAIN_COMMANDS
     from zksolvency.cli_round import COMMANDS
     from zksolvency.cli_setup import setup
 
-    for command in (setup, *COMMANDS):
+    for command in (setup, *COMMANDS, *CHAIN_COMMANDS):
         main.add_command(command)
 
 

@@ -178,6 +178,7 @@ def inclusion_command(round_dir, user_id, out_file):
             InclusionRow(row, tuple((names[a - 1] if a else None, u) for a, u in slots), G1Point.from_bytes(proof))
             for row, slots, proof in rows
         ),
+        tuple(names),
     )
     inclusion.save(out_file)
     _progress(f"wrote {len(rows)} row(s) to {out_file}")
@@ -185,15 +186,32 @@ def inclusion_command(round_dir, user_id, out_file):
 
 @click.command("verify-inclusion")
 @click.argument("inclusion_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--round", "round_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The round's round.json.")
+@click.option("--round", "round_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The round's round.json (checks the round's proof too).")
+@click.option("--rpc", default=None, help="Check against the commitment recorded on-chain (with --registry).")
+@click.option("--registry", "registry_address", default=None, help="The SolvencyRegistry's address.")
+@click.option("--onchain", is_flag=True, help="With --rpc: check through the registry's view function.")
 @click.option("--user-id", default=None, help="Your user id: refuse a file made out to another id.")
 @click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def verify_inclusion_command(inclusion_file, round_file, user_id, allow_insecure_srs, as_json):
-    """Check your inclusion proof and the round's proof; show your balance of every asset."""
+def verify_inclusion_command(inclusion_file, round_file, rpc, registry_address, onchain, user_id, allow_insecure_srs,
+                             as_json):
+    """Check your inclusion proof (against round.json, or against the chain); show your balance of every asset."""
     from zksolvency.artifacts import InclusionFile, RoundStatement
+
+    if (rpc is None) != (registry_address is None):
+        raise click.UsageError("--rpc and --registry go together")
+    if onchain and rpc is None:
+        raise click.UsageError("--onchain needs --rpc and --registry")
+    if rpc is None and round_file is None:
+        raise click.UsageError("give --round round.json, or --rpc and --registry")
+    if rpc is not None:
+        from zksolvency.cli_chain import verify_inclusion_onchain
+
+        if user_id is not None and InclusionFile.load(inclusion_file).user_id != user_id:
+            raise click.ClickException("the inclusion proof is for another user id")
+        return verify_inclusion_onchain(inclusion_file, rpc, registry_address, onchain, as_json)
     from zksolvency.audit import check_inclusion, verify_round
     from zksolvency.verifier.inclusion import InclusionError
     from zksolvency.verifier.plonk import VerificationError
