@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PEER   := benches/peer/node_modules/.package-lock.json
+CHAIN  := contracts/node_modules/.package-lock.json
 
 .PHONY: setup demo test bench compare clean
 
@@ -19,12 +20,16 @@ $(STAMP): pyproject.toml
 $(PEER): benches/peer/package.json benches/peer/package-lock.json
 	npm ci --prefix benches/peer --no-audit --no-fund
 
+# solc and anvil, pinned; the on-chain tests and commands use them.
+$(CHAIN): contracts/package.json contracts/package-lock.json
+	npm ci --prefix contracts --no-audit --no-fund
+
 # The main job: a whole round on the bundled sample ledger (3,000 users, 7 assets).
 DEMO      := build/demo
 DEMO_CLI  := $(VENV)/bin/zksolvency
 DECIMALS  := BTC=8,ETH=9,USDT=6,USDC=6,SOL=9,DOGE=8,XRP=6
 
-demo: setup
+demo: setup $(CHAIN)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	@echo "== an INSECURE development SRS (a real round imports a ceremony: zksolvency setup --ptau FILE)"
 	$(DEMO_CLI) setup --dev --k 13 --out $(DEMO)/srs.bin
@@ -39,15 +44,15 @@ demo: setup
 	$(DEMO_CLI) inclusion $(DEMO)/round --user "bob-1" --out $(DEMO)/bob-1.json
 	$(DEMO_CLI) verify-inclusion $(DEMO)/bob-1.json --round $(DEMO)/round/round.json --allow-insecure-srs
 
-test: setup
+test: setup $(CHAIN)
 	$(PY) -m pytest
 
-bench: setup $(PEER)
+bench: setup $(PEER) $(CHAIN)
 	$(PY) -m pytest benches --benchmark-only
 
 compare: setup $(PEER)
 	$(PY) benches/compare_snarkjs.py
 
 clean:
-	rm -rf $(VENV) build benches/peer/node_modules .pytest_cache .benchmarks
+	rm -rf $(VENV) build benches/peer/node_modules contracts/node_modules .pytest_cache .benchmarks
 	find . -name __pycache__ -prune -exec rm -rf {} +
