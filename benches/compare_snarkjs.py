@@ -21,25 +21,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from statistics import median
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 PEER = HERE / "peer"
 SCALAR_BITS = (254, 64, 16)
-
-
-def _timed(fn, repeat: int) -> float:
-    import time
-
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return median(times)
 
 
 def prove_seconds(log_size: int) -> float:
@@ -51,7 +38,7 @@ def prove_seconds(log_size: int) -> float:
 
 
 def ours(msm_sizes, ntt_sizes, repeat: int) -> dict:
-    from zksolvency.bench import random_scalars
+    from zksolvency.bench import _timed, random_scalars
     from zksolvency.prover.field import Fr
     from zksolvency.prover.g1 import random_points
     from zksolvency.prover.msm import msm_affine

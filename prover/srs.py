@@ -60,6 +60,7 @@ from zksolvency.encoding import G2_BYTES, EncodingError, G1Point, G2Point
 from zksolvency.prover import field, g1
 from zksolvency.prover.arith import sbb
 from zksolvency.prover.field import FQ_PARAMS, FR_PARAMS, LIMBS, Fq, Fr
+from zksolvency.prover.g1 import _add, _mul, _sub  # the base field's operations, inlined into kernels
 from zksolvency.verifier.transcript import keccak256
 
 __all__ = [
@@ -145,28 +146,6 @@ def _powers_kernel(x, out, F):
         for i in range(lo, hi):
             field.store(out, i, acc)
             acc = field.mul(acc, x, F)
-
-
-# The multiplication is the whole cost of the curve formulas: compile the field's kernels
-# into them (with the modulus as a constant) rather than calling them.
-_fmul = njit(inline="always")(field.mul.py_func)
-_fadd = njit(inline="always")(field.add.py_func)
-_fsub = njit(inline="always")(field.sub.py_func)
-
-
-@njit(cache=True, inline="always")
-def _mul(a, b):
-    return _fmul(a, b, FQ_PARAMS)
-
-
-@njit(cache=True, inline="always")
-def _add(a, b):
-    return _fadd(a, b, FQ_PARAMS)
-
-
-@njit(cache=True, inline="always")
-def _sub(a, b):
-    return _fsub(a, b, FQ_PARAMS)
 
 
 @njit(cache=True)
