@@ -253,6 +253,7 @@ def test_public_artifacts_and_output_reveal_no_secrets(public_round):
             if units >= 10**6:  # short numbers occur by chance in hex and digests
                 assert f'"{units}"' not in text and str(units) not in result.stdout
     assert "users" not in json.loads(text)
+    assert f"{ledger.users} users" not in result.stderr  # progress names n only; --json's "users" is the operator's
 
 
 def test_verify_pins_the_key_to_an_srs(public_round):

@@ -184,7 +184,7 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     if len(names) > shape.max_assets():
         raise RoundError(f"{len(names)} assets exceed the {shape.max_assets()} this circuit shape can index")
     n = shape.n
-    say(f"{ledger.users} users in {plan.rows} rows of {slots} slots: a table of 2^{log_n} rows")
+    say(f"a table of 2^{log_n} rows of {slots} slots")
 
     # Fresh randomness every round: row placement and salts.
     rng = np.random.default_rng(secrets.randbits(128))
