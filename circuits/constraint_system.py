@@ -18,8 +18,9 @@ Arguments (log-derivative, eprint 2022/1530):
 All fractions of all arguments go into one pool. They are packed, up to
 ``max_degree - 1`` per row, into helper columns phi constrained by
 ``phi * d_1 ... d_k = sum_i n_i prod_{j != i} d_j``, and one running-sum column
-Z carries ``Z(omega X) - Z(X) - sum phi(X) + c = 0`` on all of H, where
-c = (public right-hand sides) / n. Summed around the cycle of H this says that
+Z carries ``Z(omega X) - Z(X) - sum phi(X) - (last group) + c = 0`` on all of H,
+where c = (public right-hand sides) / n and the last group of fractions is
+cleared of its denominators in Z's identity itself (it needs no column). Summed around the cycle of H this says that
 the lookup fractions (a function of beta) plus the keyed-sum fractions (a
 function of alpha) add up to the public right-hand side; for independent
 random beta and alpha that holds only if each argument holds on its own (the
@@ -134,6 +135,7 @@ class RunningSum:
     helpers: tuple  # HelperColumn
     rhs_constant: str | None  # name of the derived scalar (public rhs / n), or None
     public_sums: tuple = ()  # KeyedSum with public totals, whose right-hand sides make up c
+    absorbed: tuple = ()  # Fraction: the last group, folded into Z's own identity (no helper column)
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,9 @@ class ConstraintSystem:
 
     def _argument(self, name: str, fractions: list, rhs_constant: str | None, public_sums: tuple) -> None:
         packed = _pack(fractions, self.max_degree, name)
+        # The last group needs no column of its own: Z's step stands where its phi would,
+        # (Z(wX) - Z(X) - sum phi + c) * prod d = sum n_i prod_{j != i} d_j, of the same degree.
+        absorbed = packed.pop()
         helpers = []
         for i, group in enumerate(packed):
             col = self._column(ColumnKind.ADVICE, f"{name}.phi{i}", PHASE_ARGUMENT)
@@ -313,8 +318,8 @@ class ConstraintSystem:
             step = step - h.column.cur()
         if rhs_constant is not None:
             step = step + Challenge(rhs_constant)
-        self.running_sums.append(RunningSum(z, name, tuple(helpers), rhs_constant, public_sums))
-        self.identities.append(Identity(f"{name}.sum", step))
+        self.running_sums.append(RunningSum(z, name, tuple(helpers), rhs_constant, public_sums, tuple(absorbed)))
+        self.identities.append(Identity(f"{name}.sum", _fraction_identity(step, absorbed)))
 
 
 def _fraction_identity(phi: Query, group) -> Expression:

@@ -6,7 +6,7 @@ interface ISolvencyVerifier {
     function verifyProof(bytes calldata proof, uint256[] calldata publicInputs) external view returns (bool);
     function inclusionCommitmentOffset() external pure returns (uint256);
     function inclusionKeys() external pure returns (uint256 n, uint256 omega, uint256[4] memory g2, uint256[4] memory tauG2);
-    function gammaChallenge(bytes calldata proof, uint256[] calldata publicInputs) external pure returns (uint256);
+    function verifyProofGamma(bytes calldata proof, uint256[] calldata publicInputs) external view returns (uint256);
 }
 
 interface IERC20Balance {
@@ -164,11 +164,10 @@ contract SolvencyRegistry {
     function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
         bytes32 key = keccak256(bytes(roundId));
         if (rounds[key].blockNumber != 0) revert RoundExists(roundId);
-        // The verifier reverts on any failure (the revert propagates); a false return is refused too.
-        if (!verifier.verifyProof(proof, inputs)) revert BadInput("proof");
+        // The verifier reverts on any failure, and the revert propagates.
+        uint256 gamma = verifier.verifyProofGamma(proof, inputs);
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
-        uint256 gamma = verifier.gammaChallenge(proof, inputs);
         rounds[key] = Round(x, y, gamma, uint64(block.number), uint64(block.timestamp));
         emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
     }

@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 from zksolvency.circuits.assignment import ArrayEvaluator, Assignment
-from zksolvency.circuits.constraint_system import ConstraintSystem
+from zksolvency.circuits.constraint_system import ConstraintSystem, HelperColumn
 from zksolvency.prover import field as fe
 from zksolvency.prover.field import FR_PARAMS, Fr
 
@@ -76,6 +76,9 @@ def argument_columns(cs: ConstraintSystem, assignment: Assignment, challenges: d
             phi = fraction_column(h, ev)
             out[h.column] = phi
             steps = phi if steps is None else Fr.add(steps, phi)
+        if rs.absorbed:
+            rest = fraction_column(HelperColumn(None, rs.argument, rs.absorbed), ev)
+            steps = rest if steps is None else Fr.add(steps, rest)
         c = challenges[rs.rhs_constant] if rs.rhs_constant else Fr.from_int(0)
         z = np.empty_like(steps)
         end = _running_sum(steps, c, z, FR_PARAMS)

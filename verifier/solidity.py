@@ -55,35 +55,44 @@ class _Slots:
 
 
 class _YulEmitter(Evaluator):
-    """Emits one Yul statement per operation of an expression; values are Yul expressions."""
+    """Emits Yul for an expression: small subtrees stay nested, larger ones go to a memory slot.
+
+    Values are (code, depth) pairs; a node deeper than ``MAX_DEPTH`` nested calls is
+    stored in a temporary slot first, which keeps the stack shallow without paying a
+    store and a load for every operation.
+    """
+
+    MAX_DEPTH = 3
 
     def __init__(self, slots: _Slots, query_slot, lines: list):
         self.slots, self.query_slot, self.lines = slots, query_slot, lines
         self.temps = 0
 
-    def _temp(self, code: str) -> str:
+    def _node(self, code: str, depth: int):
+        if depth <= self.MAX_DEPTH:
+            return code, depth
         name = f"tmp{self.temps}"
         self.temps += 1
         self.lines.append(f"mstore({self.slots(name)}, {code})")
-        return self.slots.load(name)
+        return self.slots.load(name), 1
 
     def constant(self, value: int):
-        return hex(value % R_MODULUS)
+        return hex(value % R_MODULUS), 0
 
     def query(self, q: Query):
-        return self.slots.load(self.query_slot(q))
+        return self.slots.load(self.query_slot(q)), 1
 
     def challenge(self, name: str):
-        return self.slots.load(f"ch:{name}")
+        return self.slots.load(f"ch:{name}"), 1
 
     def add(self, a, b):
-        return self._temp(f"addmod({a}, {b}, r)")
+        return self._node(f"addmod({a[0]}, {b[0]}, r)", max(a[1], b[1]) + 1)
 
     def mul(self, a, b):
-        return self._temp(f"mulmod({a}, {b}, r)")
+        return self._node(f"mulmod({a[0]}, {b[0]}, r)", max(a[1], b[1]) + 1)
 
     def neg(self, a):
-        return self._temp(f"addmod(sub(r, {a}), 0, r)")
+        return self._node(f"addmod(sub(r, {a[0]}), 0, r)", a[1] + 1)
 
 
 def _split(x: int) -> tuple:
@@ -154,7 +163,7 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
     identity_lines: list = []
     emitter = _YulEmitter(slots, query_slot, identity_lines)
     for k, ident in enumerate(reversed(cs.identities)):
-        value = ident.expression.evaluate(emitter)
+        value = ident.expression.evaluate(emitter)[0]
         if k == 0:
             identity_lines.append(f"mstore({slots('numerator')}, {value})")
         else:
