@@ -14,8 +14,12 @@ with s_m = [tau^m]_1,
 
 h is a Toeplitz product, read off the cyclic convolution of length 2n of f
 with the reversed powers s^rev_t = s_(n-2-t): h_l = c_(l + n - 1). So
-h = G1-IDFT_2n( DFT_2n(f) * G1-DFT_2n(s^rev) ) (its upper half), then one
-G1-DFT_n. The G1 transform of s^rev depends on the SRS only.
+h = G1-IDFT_2n( DFT_2n(f) * G1-DFT_2n(s^rev) ) (its upper half), then
+pi = G1-DFT_n(h). The G1 transform of s^rev depends on the SRS only. Taking
+the upper half and transforming again is linear in Y = DFT_2n(f) * S: its even
+entries give pi directly and its odd ones enter through one cyclic convolution
+of size n (``_fk_scalars``), so two G1 transforms of size n replace one of 2n
+and one of n (a third less work).
 
 The second term: B(X) Z_H(X) / (X - w^i) = B(w^i) Z_H(X) / (X - w^i)
 + Z_H(X) (B_1 + B_2 (X + w^i)), so with E_i = [Z_H(tau) / (tau - w^i)]_1 =
@@ -131,18 +135,15 @@ def all_openings(srs, poly: Polynomial, log_n: int, progress=None) -> np.ndarray
     f[:3] = Fr.add(f[:3], coeffs[n : n + 3])
     b = Fr.to_ints(coeffs[n : n + 3])
 
-    # Feist–Khovratovich for f: 1/(2n) of the inverse transform goes into the scalars.
-    say("all openings: scalar transform")
-    padded = np.zeros((2 * n, LIMBS), dtype=np.uint64)
-    padded[:n] = f
-    f_hat = Fr.scale(domain(log_n + 1).ntt(padded), pow(2 * n, -1, R_MODULUS))
-    say("all openings: pointwise products")
-    y = g1_fft.multiply_pointwise(s_hat, Fr.to_canonical_limbs(f_hat))
-    say(f"all openings: inverse transform of 2^{log_n + 1} points")
-    c = g1_fft.transform(y, inverse=True)
-    h = np.ascontiguousarray(c[n - 1 : 2 * n - 1])
-    say(f"all openings: transform of 2^{log_n} points")
-    pi = g1_fft.transform(h)
+    # Feist–Khovratovich for f, with the inverse transform of size 2n and the transform of
+    # size n merged into one cyclic convolution of size n (see _fk_scalars and the docstring).
+    say("all openings: scalar transforms")
+    y = g1_fft.multiply_pointwise(s_hat, Fr.to_canonical_limbs(_fk_scalars(f, log_n)))
+    say(f"all openings: convolution of 2^{log_n} points")
+    odd = g1_fft.transform(np.ascontiguousarray(y[1::2]))
+    odd = g1_fft.multiply_pointwise(odd, Fr.to_canonical_limbs(_kernel_transform(log_n)))
+    odd = g1_fft.transform(odd, inverse=True)
+    pi = g1.add(np.ascontiguousarray(y[0::2]), odd)
 
     # The blinding part: B(w^i) w^-i D_i + B_2 w^i [Z_H(tau)] + [(B_1 + B_2 tau) Z_H(tau)].
     if any(b):
@@ -166,6 +167,37 @@ def all_openings(srs, poly: Polynomial, log_n: int, progress=None) -> np.ndarray
         blind = g1.add(blind, np.repeat(constant, n, axis=0))
         pi = g1.add(pi, blind)
     return pi
+
+
+def _fk_scalars(f: np.ndarray, log_n: int) -> np.ndarray:
+    """s_k = DFT_2n(f)_k u^k (1/2 for even k, -1/n for odd k), u = omega_2n.
+
+    With Y_k = s_k S_k (S = G1-DFT_2n of the reversed powers), the openings are
+    pi_i = Y_2i + sum_t Y_(2t+1) kappa(i - t), kappa(d) = 1 / (1 - u^(2d - 1)):
+    h = (upper half of IDFT_2n(DFT_2n(f) S)) and pi = DFT_n(h) give, summed over
+    l < n, n at k = 2i, 0 at other even k, and 2 / (1 - u^(2i - k)) at odd k,
+    with u^(-(n - 1) k) = u^k for even and -u^k for odd k.
+    """
+    n = 1 << log_n
+    padded = np.zeros((2 * n, LIMBS), dtype=np.uint64)
+    padded[:n] = f
+    d = domain(log_n + 1)
+    u_powers = d.ntt(np.concatenate([Fr.zeros(1), Fr.ones(1), np.zeros((2 * n - 2, LIMBS), dtype=np.uint64)]))
+    factors = np.empty((2 * n, LIMBS), dtype=np.uint64)
+    factors[0::2] = Fr.from_ints([pow(2, -1, R_MODULUS)])[0]
+    factors[1::2] = Fr.from_ints([R_MODULUS - pow(n, -1, R_MODULUS)])[0]
+    return Fr.mul(Fr.mul(d.ntt(padded), u_powers), factors)
+
+
+def _kernel_transform(log_n: int) -> np.ndarray:
+    """DFT_n(kappa) / n, kappa(d) = 1 / (1 - u^(2d - 1)) with u = omega_2n: the convolution's kernel."""
+    n = 1 << log_n
+    d2 = domain(log_n + 1)
+    u_powers = d2.ntt(np.concatenate([Fr.zeros(1), Fr.ones(1), np.zeros((2 * n - 2, LIMBS), dtype=np.uint64)]))
+    # u^(2d - 1) = u_powers[(2d - 1) mod 2n]
+    odd_powers = np.roll(u_powers, 1, axis=0)[0::2]
+    kappa = Fr.batch_inverse(Fr.sub(Fr.ones(n), odd_powers))
+    return Fr.scale(domain(log_n).ntt(kappa), pow(n, -1, R_MODULUS))
 
 
 def single_opening(srs, poly: Polynomial, log_n: int, row: int) -> G1Point:
