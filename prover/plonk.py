@@ -15,7 +15,6 @@ import numpy as np
 
 from zksolvency.circuits.assignment import ArrayEvaluator, Assignment, instance_values
 from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, ZETA, Y, ConstraintSystem
-from zksolvency.circuits.expression import ColumnKind
 from zksolvency.constants import FR_MULTIPLICATIVE_GENERATOR, R_MODULUS
 from zksolvency.prover.arguments import argument_columns, multiplicities
 from zksolvency.prover.field import Fr

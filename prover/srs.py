@@ -56,7 +56,7 @@ import numpy as np
 from numba import njit, prange
 
 from zksolvency.constants import CURVE_B, Q_MODULUS, R_MODULUS
-from zksolvency.encoding import G2_BYTES, EncodingError, G1Point, G2Point
+from zksolvency.encoding import EncodingError, G1Point, G2Point
 from zksolvency.prover import field, g1
 from zksolvency.prover.arith import sbb
 from zksolvency.prover.field import FQ_PARAMS, FR_PARAMS, LIMBS, Fq, Fr

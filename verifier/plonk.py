@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, RHS_OVER_N, ZETA, Y, ConstraintSystem
+from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, ZETA, Y, ConstraintSystem
 from zksolvency.circuits.expression import ColumnKind, ScalarEvaluator
 from zksolvency.constants import R_MODULUS, ROOT_OF_UNITY_2_28, TWO_ADICITY
 from zksolvency.encoding import EncodingError, G1Point

@@ -142,7 +142,7 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
     for rs in cs.running_sums:
         if rs.rhs_constant is None:
             continue
-        derived.append(f"let rhs := 0")
+        derived.append("let rhs := 0")
         for ks in rs.public_sums:
             start = ks.public_start
             derived.append(

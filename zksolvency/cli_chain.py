@@ -6,7 +6,6 @@ owner of the registry) and ``ZKSOLVENCY_RESERVE_KEY`` (a reserve holder).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
