@@ -7,9 +7,10 @@ of a point by a twiddle. That multiplication dominates, so:
 - twiddles are split once per transform by the GLV endomorphism,
   w = w1 + w2 lambda with |w1|, |w2| < 2^127, and [w]P = [w1]P + [w2](BETA x, y)
   shares one chain of 128 doublings between the halves;
-- both halves use signed 4-bit digits with a table of 1..8 times the point
-  (built with three doublings and three additions), so a window costs at most
-  one addition per half;
+- both halves are written in width-5 NAF (odd digits in -15..15, at least four
+  zeros after each non-zero one: about 22 additions per 128-bit half) with a table
+  of the odd multiples 1P, 3P, .., 15P; the endomorphism's table is the same
+  points with x times BETA;
 - each stage starts from affine points (one simultaneous inversion per chunk
   of points), so table building and the butterfly's own additions are mixed
   additions; butterflies with twiddle 1 cost two additions only.
@@ -44,25 +45,32 @@ from zksolvency.prover.msm import glv_split
 from zksolvency.verifier.plonk import domain_generator
 
 _ZERO = np.uint64(0)
-_DIGITS = 33  # signed 4-bit digits of a value below 2^128 (the top one takes the carry)
+_DIGITS = 130  # width-5 NAF digits of a value below 2^128 (the NAF may be one digit longer)
+_WIDTH = 5
 
 
 @njit(cache=True)
 def _signed_digits(half, out, row):
-    """out[row, t] = t-th signed base-16 digit (in -8..8) of the 128-bit value half[0] + 2^64 half[1]."""
-    carry = 0
+    """out[row, t] = t-th width-5 NAF digit (odd in -15..15, or 0) of half[0] + 2^64 half[1] (< 2^128)."""
+    lo, hi = half[0], half[1]
+    one = np.uint64(1)
     for t in range(_DIGITS):
-        if t < 32:
-            word = half[t // 16]
-            d = np.int64((word >> np.uint64(4 * (t % 16))) & np.uint64(15)) + carry
-        else:
-            d = carry
-        if d > 8:
-            d -= 16
-            carry = 1
-        else:
-            carry = 0
+        d = 0
+        if lo & one:
+            d = np.int64(lo & np.uint64(31))
+            if d >= 16:
+                d -= 32
+            if d > 0:
+                new = lo - np.uint64(d)
+                hi -= np.uint64(new > lo)
+                lo = new
+            else:
+                new = lo + np.uint64(-d)
+                hi += np.uint64(new < lo)
+                lo = new
         out[row, t] = d
+        lo = (lo >> one) | (hi << np.uint64(63))
+        hi >>= one
 
 
 @njit(cache=True, parallel=True)
@@ -77,7 +85,7 @@ def _digits_kernel(halves, negative, out):
 
 
 def glv_digits(scalars: np.ndarray) -> np.ndarray:
-    """``(m, 2, 33)`` int8 signed digits of the GLV halves of canonical scalars ``(m, 4)``."""
+    """``(m, 2, 130)`` int8 width-5 NAF digits of the GLV halves of canonical scalars ``(m, 4)``."""
     m = scalars.shape[0]
     halves, negative = glv_split(scalars)
     digits = np.empty((2 * m, _DIGITS), dtype=np.int8)
@@ -88,31 +96,21 @@ def glv_digits(scalars: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def _table(p):
-    """Jacobian 1P .. 8P of an affine P (3 doublings, 4 mixed additions)."""
+    """Jacobian 1P, 3P, .., 15P of an affine P (one doubling, seven additions)."""
     t = np.empty((8, 3, LIMBS), dtype=np.uint64)
-    one = jacobian_add_affine(jacobian_infinity(), p)
-    two = jacobian_double(one)
-    three = jacobian_add_affine(two, p)
-    four = jacobian_double(two)
-    five = jacobian_add_affine(four, p)
-    six = jacobian_double(three)
-    seven = jacobian_add_affine(six, p)
-    eight = jacobian_double(four)
-    store_jacobian(t, 0, one)
-    store_jacobian(t, 1, two)
-    store_jacobian(t, 2, three)
-    store_jacobian(t, 3, four)
-    store_jacobian(t, 4, five)
-    store_jacobian(t, 5, six)
-    store_jacobian(t, 6, seven)
-    store_jacobian(t, 7, eight)
+    acc = jacobian_add_affine(jacobian_infinity(), p)
+    store_jacobian(t, 0, acc)
+    two = jacobian_double(acc)
+    for j in range(1, 8):
+        acc = jacobian_add(acc, two)
+        store_jacobian(t, j, acc)
     return t
 
 
 @njit(cache=True, inline="always")
 def _entry(t, d, endo):
-    """d times the table's point (d in -8..8, not 0), through the endomorphism if endo."""
-    k = abs(d) - 1
+    """d times the table's point (d odd in -15..15), through the endomorphism if endo."""
+    k = (abs(d) - 1) >> 1
     x = (t[k, 0, 0], t[k, 0, 1], t[k, 0, 2], t[k, 0, 3])
     y = (t[k, 1, 0], t[k, 1, 1], t[k, 1, 2], t[k, 1, 3])
     z = (t[k, 2, 0], t[k, 2, 1], t[k, 2, 2], t[k, 2, 3])
@@ -124,14 +122,13 @@ def _entry(t, d, endo):
 
 @njit(cache=True)
 def glv_multiply(p, digits, row):
-    """[k]P (Jacobian) for affine P with k's GLV digits digits[row] ((2, 33) signed)."""
+    """[k]P (Jacobian) for affine P with k's GLV digits digits[row] ((2, 130) width-5 NAF)."""
     if affine_is_infinity(p):
         return jacobian_infinity()
     t = _table(p)
     acc = jacobian_infinity()
     for w in range(_DIGITS - 1, -1, -1):
-        if w != _DIGITS - 1:
-            acc = jacobian_double(jacobian_double(jacobian_double(jacobian_double(acc))))
+        acc = jacobian_double(acc)
         d1 = digits[row, 0, w]
         d2 = digits[row, 1, w]
         if d1 != 0:
