@@ -72,12 +72,12 @@ def prove_command(ledger, srs_path, decimals, out_dir, round_id, slots, private_
     round_id = check_round_id(round_id if round_id is not None else default_round_id())
     check_output_dir(out_dir)
     asset_decimals = parse_decimals(decimals)
+    _progress(f"loading the SRS {srs_path}")
+    srs = SRS.load(srs_path)
     ledger_data = read_ledger(ledger, asset_decimals, round_up=round_up, progress=_progress)
     reserve_units = None
     if private_totals:
         reserve_units = parse_amounts(reserves, dict(zip(ledger_data.assets, ledger_data.decimals)))
-    _progress(f"loading the SRS {srs_path}")
-    srs = SRS.load(srs_path)
     result = prove_round(ledger_data, srs, round_id, slots, private_totals, reserve_units, progress=_progress)
     _progress(f"writing {out_dir}")
     result.write(out_dir)
