@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from zksolvency.circuits.assignment import ArrayEvaluator, Assignment, instance_values
 from zksolvency.circuits.constraint_system import ConstraintSystem
 from zksolvency.constants import R_MODULUS
+from zksolvency.prover import field
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,37 @@ class ConstraintFailure(Exception):
 def _as_keys(a: np.ndarray) -> np.ndarray:
     """Rows of an (n, 4) uint64 array as hashable 32-byte records."""
     return np.ascontiguousarray(a).view(np.dtype((np.void, 32))).ravel()
+
+
+def _sums_by_key(values: np.ndarray, keys: np.ndarray) -> dict:
+    """{key: sum of its values mod r} over rows with a non-zero value, as Python ints.
+
+    Sorted by key and summed in field arithmetic run by run, so only one sum per
+    distinct key becomes a Python integer.
+    """
+    from zksolvency.prover.field import Fr
+
+    nonzero = np.flatnonzero(np.any(values != 0, axis=1))
+    if nonzero.size == 0:
+        return {}
+    values, keys = values[nonzero], keys[nonzero]
+    order = np.argsort(_as_keys(keys), kind="stable")
+    keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.concatenate([[True], np.any(keys[1:] != keys[:-1], axis=1)]))
+    sums = np.empty((starts.size, 4), dtype=np.uint64)
+    _segment_sums(values, starts, sums)
+    return dict(zip(Fr.to_ints(keys[starts]), Fr.to_ints(sums)))
+
+
+@njit(cache=True)
+def _segment_sums(values, starts, out):
+    F = field.FR_PARAMS
+    for s in range(starts.shape[0]):
+        hi = starts[s + 1] if s + 1 < starts.shape[0] else values.shape[0]
+        acc = field.zero()
+        for i in range(starts[s], hi):
+            acc = field.add(acc, field.load(values, i), F)
+        field.store(out, s, acc)
 
 
 def check(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> None:
@@ -59,21 +92,23 @@ def failures(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> lis
             found.append(ConstraintFailure("gate", gate.name, int(bad[0])))
 
     for lk in cs.lookups:
-        table = _as_keys(assignment[lk.table])
+        table = np.unique(_as_keys(assignment[lk.table]))  # sorted once for all inputs
         for k, expr in enumerate(lk.inputs):
             values = _as_keys(evaluate(expr))
-            bad = np.flatnonzero(~np.isin(values, table))
+            at = np.minimum(np.searchsorted(table, values), table.size - 1)
+            bad = np.flatnonzero(table[at] != values)
             if bad.size:
                 found.append(ConstraintFailure("lookup", lk.name, int(bad[0]), f"input {k} is not in the table"))
                 break
 
     for ks in cs.keyed_sums:
-        sums: dict[int, int] = {}
+        values, keys = [], []
         for sign, terms in ((1, ks.terms), (-1, ks.rhs_terms)):
             for value, key in terms:
-                for v, k in zip(Fr.to_ints(evaluate(value)), Fr.to_ints(evaluate(key))):
-                    if v:
-                        sums[k] = (sums.get(k, 0) + sign * v) % R_MODULUS
+                v = evaluate(value)
+                values.append(v if sign > 0 else Fr.neg(v))
+                keys.append(evaluate(key))
+        sums = _sums_by_key(np.concatenate(values), np.concatenate(keys))
         if ks.public_start is not None:
             for j, total in enumerate(public_inputs[ks.public_start :], start=1):
                 sums[j] = (sums.get(j, 0) - total) % R_MODULUS
