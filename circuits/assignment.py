@@ -50,12 +50,13 @@ def instance_values(cs, n: int, public_inputs) -> dict:
 
     out = {}
     for inst in cs.instances:
-        ints = [0] * n
         values = list(public_inputs[inst.public_start :])
         if inst.row_start + len(values) > n:
             raise ValueError(f"instance column {inst.column.name!r}: {len(values)} public inputs do not fit")
-        ints[inst.row_start : inst.row_start + len(values)] = values
-        out[inst.column] = Fr.from_ints(ints)
+        column = np.zeros((n, 4), dtype=np.uint64)  # zero in Montgomery form is zero
+        if values:
+            column[inst.row_start : inst.row_start + len(values)] = Fr.from_ints(values)
+        out[inst.column] = column
     return out
 
 

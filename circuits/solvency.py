@@ -182,12 +182,18 @@ class SolvencyCircuit:
             if totals is None or reserves is None or len(totals) != len(reserves):
                 raise ValueError("private mode needs the totals and the reserves of every asset")
             k = len(totals)
-            out[self.total] = Fr.from_ints(list(totals) + [0] * (n - k))
-            slack = [r - t for r, t in zip(reserves, totals)] + [0] * (n - k)
+            slack = [r - t for r, t in zip(reserves, totals)]
             if min(slack) < 0 or max(reserves) >> RESERVE_BITS:
                 raise ValueError(f"reserves must cover the totals and stay below 2^{RESERVE_BITS} units")
+
+            def first_rows(ints) -> np.ndarray:  # rows k.. are zero (Montgomery zero is zero)
+                column = np.zeros((n, 4), dtype=np.uint64)
+                column[:k] = Fr.from_ints(ints)
+                return column
+
+            out[self.total] = first_rows(totals)
             for t in range(2 * L):
-                out[self.slack[t]] = Fr.from_ints([(x >> (w * t)) & int(mask) for x in slack])
+                out[self.slack[t]] = first_rows([(x >> (w * t)) & int(mask) for x in slack])
         return out
 
     def inclusion_values(self, user_hash: int, slots) -> list:
