@@ -95,10 +95,6 @@ class _YulEmitter(Evaluator):
         return self._node(f"addmod(sub(r, {a[0]}), 0, r)", a[1] + 1)
 
 
-def _split(x: int) -> tuple:
-    return x >> 128, x & ((1 << 128) - 1)
-
-
 def _g2_words(point) -> list:
     """EVM order of a G2 point: x.c1, x.c0, y.c1, y.c0."""
     return [point.x[1], point.x[0], point.y[1], point.y[0]]
@@ -256,7 +252,6 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         "MIN_PUBLIC": str(min_public + 1),
         "G1_X": hex(vk.g1.x),
         "G1_Y": hex(vk.g1.y),
-        "G2": ", ".join(hex(w) for w in g2),
         **{f"G2_{k}": hex(w) for k, w in enumerate(g2)},
         **{f"TAU_G2_{k}": hex(w) for k, w in enumerate(tau_g2)},
         "FIXED_CONSTANTS": "\n    ".join(fixed_constants),
@@ -276,18 +271,17 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         "OPENING_SCALARS": "\n            ".join(opening_lines),
         "MSM": "\n            ".join(msm_lines),
     }
-    slot_names = ["beta", "alpha", "gamma", "y", "zeta", "v", "u", "zeta_omega", "zeta_n", "vanishing",
-                  "t_zeta", "acc", "acc_y", "left", "left_y", "right", "right_y"]
     for name in ("ch:" + BETA, "ch:" + ALPHA, "ch:" + GAMMA, "ch:y", "ch:zeta", "ch:v", "ch:u"):
         slots(name)
-    for name in slot_names[7:]:
+    # The accumulated points take two consecutive slots each (x, y).
+    for name in ("zeta_omega", "zeta_n", "vanishing", "acc", "acc_y", "left", "left_y"):
         slots(name)
     values.update({
         "S_BETA": slots("ch:" + BETA), "S_ALPHA": slots("ch:" + ALPHA), "S_GAMMA": slots("ch:" + GAMMA),
         "S_Y": slots("ch:y"), "S_ZETA": slots("ch:zeta"), "S_V": slots("ch:v"), "S_U": slots("ch:u"),
         "S_ZETA_OMEGA": slots("zeta_omega"), "S_ZETA_N": slots("zeta_n"), "S_VANISHING": slots("vanishing"),
-        "S_T_ZETA": slots("t_zeta"), "S_NUMERATOR": slots("numerator"), "S_VALUE": slots("value"),
-        "S_ACC": slots("acc"), "S_LEFT": slots("left"), "S_RIGHT": slots("right"),
+        "S_NUMERATOR": slots("numerator"), "S_VALUE": slots("value"),
+        "S_ACC": slots("acc"), "S_LEFT": slots("left"),
         "S_EV0": slots("ev0"),
     })
     values["MEMORY_END"] = hex(BASE + slots.size + 64)
