@@ -1,4 +1,4 @@
-"""Shared inputs for the benchmark suites (made once per session; random but seeded)."""
+"""Shared inputs for the benchmark suites (made once per pytest run; random but seeded)."""
 
 import numpy as np
 import pytest
