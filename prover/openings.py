@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from zksolvency.constants import R_MODULUS
 from zksolvency.encoding import G1Point
+from zksolvency.files import write_atomic
 from zksolvency.prover import g1, g1_fft
 from zksolvency.prover.field import LIMBS, Fr
 from zksolvency.prover.kzg import open_at
@@ -85,11 +85,7 @@ def _load(path: Path, shape) -> np.ndarray | None:
 def _store(path: Path, a: np.ndarray) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(_content_digest(a))
-            f.write(np.ascontiguousarray(a, dtype="<u8").tobytes())
-        os.replace(tmp, path)
+        write_atomic(path, _content_digest(a), np.ascontiguousarray(a, dtype="<u8").tobytes())
     except OSError:
         pass  # the cache is an optimisation only
 

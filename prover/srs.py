@@ -44,10 +44,8 @@ ceremony import of the same size, never by a flag anyone can set.
 
 from __future__ import annotations
 
-import os
 import secrets
 import struct
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -57,10 +55,10 @@ from numba import njit, prange
 
 from zksolvency.constants import CURVE_B, Q_MODULUS, R_MODULUS
 from zksolvency.encoding import EncodingError, G1Point, G2Point
+from zksolvency.files import write_atomic
 from zksolvency.prover import field, g1
-from zksolvency.prover.arith import sbb
 from zksolvency.prover.field import FQ_PARAMS, FR_PARAMS, LIMBS, Fq, Fr
-from zksolvency.prover.g1 import _add, _mul, _sub  # the base field's operations, inlined into kernels
+from zksolvency.prover.g1 import _add, _below_q, _mul, _sub  # base field operations, inlined into kernels
 from zksolvency.verifier.transcript import keccak256
 
 __all__ = [
@@ -146,15 +144,6 @@ def _powers_kernel(x, out, F):
         for i in range(lo, hi):
             field.store(out, i, acc)
             acc = field.mul(acc, x, F)
-
-
-@njit(cache=True)
-def _below_q(a):
-    b, _ = sbb(a[0], FQ_PARAMS[0], _ZERO)
-    b, _ = sbb(a[1], FQ_PARAMS[1], b)
-    b, _ = sbb(a[2], FQ_PARAMS[2], b)
-    b, _ = sbb(a[3], FQ_PARAMS[3], b)
-    return b == np.uint64(1)
 
 
 @njit(cache=True, parallel=True)
@@ -385,19 +374,8 @@ class SRS:
 
     def save(self, path) -> None:
         """Write ``srs.bin`` atomically: a temporary file beside it, then a rename over it."""
-        path = Path(path)
         points = np.ascontiguousarray(self.g1_powers, dtype="<u8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(self.to_header())
-                f.write(memoryview(points).cast("B"))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, self.to_header(), memoryview(points).cast("B"))
 
     @staticmethod
     def load(path, verify_digest: bool = True) -> "SRS":

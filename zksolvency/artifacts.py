@@ -26,13 +26,12 @@ An inclusion file (one user's, exported by the exchange)::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from zksolvency.constants import R_MODULUS
 from zksolvency.encoding import EncodingError, G1Point
+from zksolvency.files import write_atomic
 from zksolvency.verifier.formats import VerifyingKey
 
 ROUND_FORMAT = "zksolvency-round/1"
@@ -45,21 +44,6 @@ class ArtifactError(ValueError):
 
 def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
