@@ -14,22 +14,31 @@ with s_m = [tau^m]_1,
 
 h is a Toeplitz product, read off the cyclic convolution of length 2n of f
 with the reversed powers s^rev_t = s_(n-2-t): h_l = c_(l + n - 1). So
-h = G1-IDFT_2n( DFT_2n(f) * G1-DFT_2n(s^rev) ) (its upper half), then
-pi = G1-DFT_n(h). The G1 transform of s^rev depends on the SRS only. Taking
-the upper half and transforming again is linear in Y = DFT_2n(f) * S: its even
-entries give pi directly and its odd ones enter through one cyclic convolution
-of size n (``_fk_scalars``), so two G1 transforms of size n replace one of 2n
-and one of n (a third less work).
+h = G1-IDFT_2n(DFT_2n(f) * S) (its upper half), S = G1-DFT_2n(s^rev), and
+pi = G1-DFT_n(h). S depends on the SRS only. Taking the upper half and
+transforming again is linear in Y = DFT_2n(f) * S: with u = w_2n,
+
+    pi_i^f = Y'_2i + sum_t Y'_(2t+1) kappa(i - t),   kappa(d) = 1 / (1 - u^(2d - 1)),
+
+where Y'_k = sigma_k S_k, sigma_k = DFT_2n(f)_k u^k times 1/2 (k even) or -1/n
+(k odd) (``_fk_scalars``). The sum is a cyclic convolution of size n, done as
+G1-IDFT_n(DFT_n(kappa) / n * G1-DFT_n(Y'_odd)): two G1 transforms of size n
+instead of one of 2n and one of n.
 
 The second term: B(X) Z_H(X) / (X - w^i) = B(w^i) Z_H(X) / (X - w^i)
-+ Z_H(X) (B_1 + B_2 (X + w^i)), so with E_i = [Z_H(tau) / (tau - w^i)]_1 =
-sum_{k < n} w^(-i (k + 1)) s_k (again SRS-only: w^-i times a G1 transform),
++ Z_H(X) (B_1 + B_2 (X + w^i)). With E_i = [Z_H(tau) / (tau - w^i)]_1 =
+sum_{k < n} w^(-i (k + 1)) s_k and S_2i = sum_{k <= n-2} w^(-i (k + 2)) s_k,
+E_i = w^i S_2i + s_(n-1), hence
 
-    pi_i^B = B(w^i) w^(-i) D_i + B_2 w^i [Z_H(tau)] + [(B_1 + B_2 tau) Z_H(tau)],
+    pi_i^B = B(w^i) w^i S_2i + c_0 + w^i c_1 + w^(2i) c_2,
 
-D = G1-IDFT_n(s_0 .. s_(n-1)) (unscaled), [Z_H(tau)] = s_n - s_0, [tau Z_H(tau)] = s_(n+1) - s_1.
+c_0 = B_0 s_(n-1) + B_1 Z + B_2 T, c_1 = B_1 s_(n-1) + B_2 Z, c_2 = B_2 s_(n-1),
+Z = [Z_H(tau)]_1 = s_n - s_0, T = [tau Z_H(tau)]_1 = s_(n+1) - s_1. The first
+part joins the scalar sigma_2i; c_0, c_1, c_2 enter the inverse transform at
+positions 0, n - 1 and n - 2 (there w^(-i k) is 1, w^i, w^(2i)). Blinding
+costs three small multi-scalar multiplications.
 
-SRS-only transforms are computed once per SRS digest and size, kept in
+The SRS-only transform S is computed once per SRS digest and size, kept in
 memory and on disk (``ZKSOLVENCY_CACHE_DIR``, default ``~/.cache/zksolvency``),
 each file checked against a digest of its content when read.
 """
@@ -38,6 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +58,16 @@ from zksolvency.files import write_atomic
 from zksolvency.prover import g1, g1_fft
 from zksolvency.prover.field import LIMBS, Fr
 from zksolvency.prover.kzg import open_at
+from zksolvency.prover.msm import msm_affine
 from zksolvency.prover.ntt import domain
 from zksolvency.prover.polynomial import Polynomial
-from zksolvency.prover.srs import fixed_base_multiply
 from zksolvency.verifier.plonk import domain_generator
 
-CACHE_FORMAT = b"zksolvency/fk-cache/v1"
-_memory: dict = {}
+CACHE_FORMAT = b"zksolvency/fk-cache/v2"
+BLINDING_COEFFICIENTS = 3  # deg B <= 2
+MIN_LOG_N = 2  # below, B = p[n:] is not the quotient by X^n - 1; openings are taken one by one
+_MEMORY_ENTRIES = 4
+_memory: OrderedDict = OrderedDict()
 
 
 def cache_dir() -> Path:
@@ -70,6 +83,7 @@ def _content_digest(a: np.ndarray) -> bytes:
 
 
 def _load(path: Path, shape) -> np.ndarray | None:
+    """The cached array, or None if the file is missing, of the wrong size, or not what was written."""
     try:
         with open(path, "rb") as f:
             digest = f.read(32)
@@ -91,85 +105,93 @@ def _store(path: Path, a: np.ndarray) -> None:
 
 
 def srs_transforms(srs, log_n: int, progress=None) -> np.ndarray:
-    """``(3n, 2, 4)``: G1-DFT_2n of the reversed powers (2n points), then D (n points)."""
+    """S = G1-DFT_2n of the reversed powers s_(n-2), .., s_0 (zero-padded): ``(2n, 2, 4)`` affine."""
     n = 1 << log_n
     key = (srs.digest, log_n)
     if key in _memory:
+        _memory.move_to_end(key)
         return _memory[key]
-    shape = (3 * n, 2, LIMBS)
+    powers = srs.g1_powers
+    if powers.shape[0] < n + 2:
+        raise ValueError(f"the SRS has {powers.shape[0]} powers; all openings at 2^{log_n} rows need {n + 2}")
+    shape = (2 * n, 2, LIMBS)
     path = _cache_path(srs.digest, log_n)
-    cached = _load(path, shape)
-    if cached is None:
-        say = progress or (lambda message: None)
-        powers = srs.g1_powers
-        if powers.shape[0] < n + 2:
-            raise ValueError(f"the SRS has {powers.shape[0]} powers; all openings at 2^{log_n} rows need {n + 2}")
+    s_hat = _load(path, shape)
+    if s_hat is None:
+        if progress:
+            progress(f"SRS transform of 2^{log_n + 1} points (once per SRS and size)")
         reversed_powers = g1.infinity(2 * n)
         reversed_powers[: n - 1] = powers[n - 2 :: -1]
-        say(f"SRS transform of 2^{log_n + 1} points (once per SRS and size)")
         s_hat = g1_fft.transform(reversed_powers)
-        say(f"SRS transform of 2^{log_n} points (once per SRS and size)")
-        d = g1_fft.transform(np.ascontiguousarray(powers[:n]), inverse=True)
-        cached = np.concatenate([s_hat, d])
-        _store(path, cached)
-    _memory[key] = cached
-    return cached
+        _store(path, s_hat)
+    _memory[key] = s_hat
+    while len(_memory) > _MEMORY_ENTRIES:
+        _memory.popitem(last=False)
+    return s_hat
 
 
 def all_openings(srs, poly: Polynomial, log_n: int, progress=None) -> np.ndarray:
     """pi_i for every i < n as affine ``(n, 2, 4)`` (see the module docstring)."""
     n = 1 << log_n
-    if len(poly) > n + 3:
+    if len(poly) > n + BLINDING_COEFFICIENTS:
         raise ValueError(f"all openings take polynomials of degree <= n + 2, got {len(poly) - 1}")
+    if log_n < MIN_LOG_N:
+        return g1.from_g1points([single_opening(srs, poly, log_n, i) for i in range(n)])
     say = progress or (lambda message: None)
-    transforms = srs_transforms(srs, log_n, progress)
-    s_hat, d_points = transforms[: 2 * n], transforms[2 * n :]
+    s_hat = srs_transforms(srs, log_n, progress)
 
-    coeffs = np.zeros((n + 3, LIMBS), dtype=np.uint64)
+    coeffs = np.zeros((n + BLINDING_COEFFICIENTS, LIMBS), dtype=np.uint64)
     coeffs[: len(poly)] = poly.coeffs
     f = coeffs[:n].copy()
-    f[:3] = Fr.add(f[:3], coeffs[n : n + 3])
-    b = Fr.to_ints(coeffs[n : n + 3])
+    f[:BLINDING_COEFFICIENTS] = Fr.add(f[:BLINDING_COEFFICIENTS], coeffs[n:])
+    b = coeffs[n:]
+    blinded = bool(b.any())
 
-    # Feist–Khovratovich for f, with the inverse transform of size 2n and the transform of
-    # size n merged into one cyclic convolution of size n (see _fk_scalars and the docstring).
-    say("all openings: scalar transforms")
-    y = g1_fft.multiply_pointwise(s_hat, Fr.to_canonical_limbs(_fk_scalars(f, log_n)))
+    say("all openings: scalars")
+    sigma = _fk_scalars(f, log_n)
+    if blinded:
+        sigma[0::2] = Fr.add(sigma[0::2], _x_times(b, log_n))
+    say(f"all openings: 2^{log_n + 1} products with the SRS transform")
+    y = g1_fft.multiply_pointwise(s_hat, Fr.to_canonical_limbs(sigma))
     say(f"all openings: convolution of 2^{log_n} points")
     odd = g1_fft.transform(np.ascontiguousarray(y[1::2]))
     odd = g1_fft.multiply_pointwise(odd, Fr.to_canonical_limbs(_kernel_transform(log_n)))
+    if blinded:
+        at = [0, n - 1, n - 2]
+        odd[at] = g1.add(odd[at], _blinding_points(srs.g1_powers, n, Fr.to_ints(b)))
     odd = g1_fft.transform(odd, inverse=True)
-    pi = g1.add(np.ascontiguousarray(y[0::2]), odd)
+    return g1.add(np.ascontiguousarray(y[0::2]), odd)
 
-    # The blinding part: B(w^i) w^-i D_i + B_2 w^i [Z_H(tau)] + [(B_1 + B_2 tau) Z_H(tau)].
-    if any(b):
-        say("all openings: the blinding term")
-        d = domain(log_n)
-        b_on_h = d.ntt(np.concatenate([Fr.from_ints(b), np.zeros((n - 3, LIMBS), dtype=np.uint64)]))
-        w_powers = d.ntt(np.concatenate([Fr.zeros(1), Fr.ones(1), np.zeros((n - 2, LIMBS), dtype=np.uint64)]))
-        # w_powers[i] = w^i (the polynomial X on H); w^-i = w^(n - i).
-        w_minus = np.roll(w_powers[::-1], 1, axis=0)
-        blind_d = g1_fft.multiply_pointwise(d_points, Fr.to_canonical_limbs(Fr.mul(b_on_h, w_minus)))
-        powers = srs.g1_powers
-        z_h = g1.add(powers[n : n + 1], g1.negate(powers[0:1]))
-        tau_z_h = g1.add(powers[n + 1 : n + 2], g1.negate(powers[1:2]))
-        b2_w = Fr.to_canonical_limbs(Fr.scale(w_powers, b[2]))
-        shifted = fixed_base_multiply(z_h[0], b2_w)
-        constant = g1.add(
-            g1_fft.multiply_pointwise(z_h, Fr.canonical_limbs([b[1]])),
-            g1_fft.multiply_pointwise(tau_z_h, Fr.canonical_limbs([b[2]])),
-        )
-        blind = g1.add(blind_d, shifted)
-        blind = g1.add(blind, np.repeat(constant, n, axis=0))
-        pi = g1.add(pi, blind)
-    return pi
+
+def _x_times(b: np.ndarray, log_n: int) -> np.ndarray:
+    """w^i B(w^i) for i < n: the values on H of X B(X) (Montgomery coefficients b, n >= 4)."""
+    n = 1 << log_n
+    coeffs = np.zeros((n, LIMBS), dtype=np.uint64)
+    coeffs[1 : 1 + BLINDING_COEFFICIENTS] = b
+    return domain(log_n).ntt(coeffs)
+
+
+def _blinding_points(powers: np.ndarray, n: int, b: list) -> np.ndarray:
+    """c_0, c_1, c_2 of the module docstring, affine ``(3, 2, 4)``."""
+    b0, b1, b2 = b
+    s = {k: powers[k] for k in (0, 1, n - 1, n, n + 1)}
+    terms = [
+        [(s[n - 1], b0), (s[n], b1), (s[0], -b1), (s[n + 1], b2), (s[1], -b2)],
+        [(s[n - 1], b1), (s[n], b2), (s[0], -b2)],
+        [(s[n - 1], b2)],
+    ]
+    out = np.empty((3, 2, LIMBS), dtype=np.uint64)
+    for j, pairs in enumerate(terms):
+        points = np.stack([p for p, _ in pairs])
+        out[j] = msm_affine(points, Fr.canonical_limbs([k for _, k in pairs]))
+    return out
 
 
 def _fk_scalars(f: np.ndarray, log_n: int) -> np.ndarray:
-    """s_k = DFT_2n(f)_k u^k (1/2 for even k, -1/n for odd k), u = omega_2n.
+    """sigma_k = DFT_2n(f)_k u^k (1/2 for even k, -1/n for odd k), u = omega_2n.
 
-    With Y_k = s_k S_k (S = G1-DFT_2n of the reversed powers), the openings are
-    pi_i = Y_2i + sum_t Y_(2t+1) kappa(i - t), kappa(d) = 1 / (1 - u^(2d - 1)):
+    With Y'_k = sigma_k S_k (S = G1-DFT_2n of the reversed powers), the openings are
+    pi_i = Y'_2i + sum_t Y'_(2t+1) kappa(i - t), kappa(d) = 1 / (1 - u^(2d - 1)):
     h = (upper half of IDFT_2n(DFT_2n(f) S)) and pi = DFT_n(h) give, summed over
     l < n, n at k = 2i, 0 at other even k, and 2 / (1 - u^(2i - k)) at odd k,
     with u^(-(n - 1) k) = u^k for even and -u^k for odd k.
@@ -178,18 +200,16 @@ def _fk_scalars(f: np.ndarray, log_n: int) -> np.ndarray:
     padded = np.zeros((2 * n, LIMBS), dtype=np.uint64)
     padded[:n] = f
     d = domain(log_n + 1)
-    u_powers = d.ntt(np.concatenate([Fr.zeros(1), Fr.ones(1), np.zeros((2 * n - 2, LIMBS), dtype=np.uint64)]))
     factors = np.empty((2 * n, LIMBS), dtype=np.uint64)
     factors[0::2] = Fr.from_ints([pow(2, -1, R_MODULUS)])[0]
     factors[1::2] = Fr.from_ints([R_MODULUS - pow(n, -1, R_MODULUS)])[0]
-    return Fr.mul(Fr.mul(d.ntt(padded), u_powers), factors)
+    return Fr.mul(Fr.mul(d.ntt(padded), d.elements()), factors)
 
 
 def _kernel_transform(log_n: int) -> np.ndarray:
     """DFT_n(kappa) / n, kappa(d) = 1 / (1 - u^(2d - 1)) with u = omega_2n: the convolution's kernel."""
     n = 1 << log_n
-    d2 = domain(log_n + 1)
-    u_powers = d2.ntt(np.concatenate([Fr.zeros(1), Fr.ones(1), np.zeros((2 * n - 2, LIMBS), dtype=np.uint64)]))
+    u_powers = domain(log_n + 1).elements()
     # u^(2d - 1) = u_powers[(2d - 1) mod 2n]
     odd_powers = np.roll(u_powers, 1, axis=0)[0::2]
     kappa = Fr.batch_inverse(Fr.sub(Fr.ones(n), odd_powers))
