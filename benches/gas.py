@@ -5,7 +5,9 @@
 Rounds of random rows are proven with a development SRS (the gas does not depend
 on the SRS), the contracts deployed on a fresh anvil, and the receipts' gasUsed
 reported; verifyInclusion's figure is eth_estimateGas of the view call (21,000
-intrinsic gas included), as `zksolvency verify-inclusion --onchain` reports it.
+intrinsic gas included), as `zksolvency verify-inclusion --onchain` reports it,
+and its execution gas: that estimate less the 21,000 intrinsic gas and the
+calldata's gas (4 a zero byte, 16 another), what the function itself consumes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from eth_account import Account
 
 from zksolvency.artifacts import Asset, RoundStatement
 from zksolvency.chain import anvil, connect
-from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
+from zksolvency.circuits.solvency import RECORD_ROWS, SolvencyCircuit, SolvencyShape
 from zksolvency.hashing import round_tag
 from zksolvency.onchain import compile_round_contracts, deploy_round_contracts, publish
 from zksolvency.prover.field import Fr
@@ -33,10 +35,10 @@ OWNER = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 def measure(log_n: int, assets: int, srs, rng) -> dict:
     shape = SolvencyShape(log_n)
     circuit = SolvencyCircuit(shape)
-    rows = 1000
-    hashes = Fr.to_canonical_limbs(Fr.random(rows, rng))
-    ids = rng.integers(0, assets + 1, size=(rows, shape.slots)).astype(np.uint32)
-    units = rng.integers(0, 1 << 40, size=(rows, shape.slots), dtype=np.uint64)
+    records = 1000
+    hashes = Fr.to_canonical_limbs(Fr.random(records, rng))
+    ids = rng.integers(0, assets + 1, size=(records, shape.slots)).astype(np.uint32)
+    units = rng.integers(0, 1 << 40, size=(records, shape.slots), dtype=np.uint64)
     units[ids == 0] = 0
     totals = [int(units[ids == j].astype(object).sum()) for j in range(1, assets + 1)]
     round_id = f"gas-{assets}"
@@ -56,18 +58,23 @@ def measure(log_n: int, assets: int, srs, rng) -> dict:
         verifier = w3.eth.contract(address=d.verifier, abi=compiled["SolvencyVerifier"]["abi"])
         verify_gas = verifier.functions.verifyProof(proof, public).estimate_gas()
         submit_gas = publish(w3, registry, owner, statement)["gasUsed"]
-        row = 7
+        record = 7
+        row = RECORD_ROWS * record
         pi = single_opening(srs, polys[circuit.inclusion], log_n, row)
         words = []
         for s in range(shape.slots):
-            words += [int(ids[row, s]), int(units[row, s])]
-        h = Fr.to_ints(Fr.from_canonical_limbs(hashes[row : row + 1]))[0]
+            words += [int(ids[record, s]), int(units[record, s])]
+        h = Fr.to_ints(Fr.from_canonical_limbs(hashes[record : record + 1]))[0]
         call = registry.functions.verifyInclusion(round_id, row, h, words, [pi.x, pi.y])
         assert call.call() is True
         inclusion_gas = call.estimate_gas()
+        data = bytes.fromhex(call._encode_transaction_data()[2:])
+        calldata_gas = sum(4 if b == 0 else 16 for b in data)
         code_size = len(w3.eth.get_code(d.verifier))
     return {"log_n": log_n, "assets": assets, "proof_bytes": len(proof), "verifyProof_gas": verify_gas,
-            "submitRound_gas": submit_gas, "verifyInclusion_gas": inclusion_gas, "verifier_code_bytes": code_size}
+            "submitRound_gas": submit_gas, "verifyInclusion_gas": inclusion_gas,
+            "verifyInclusion_execution_gas": inclusion_gas - 21_000 - calldata_gas,
+            "verifyInclusion_calldata_gas": calldata_gas, "verifier_code_bytes": code_size}
 
 
 def main() -> None:

@@ -1,24 +1,38 @@
-"""The solvency circuit: rows of (user hash, S asset slots), every balance range-checked, totals by asset.
+"""The solvency circuit: records of (user hash, S asset slots), every balance range-checked, totals by asset.
 
-Shape (``SolvencyShape``): n = 2^k rows, S slots per row, limbs of w bits
-(w = 16 with 4 limbs once n >= 2^16, else w = 8 with 8 limbs, since the range
-table must fit in the n rows), and the mode: public totals or private totals.
+Shape (``SolvencyShape``): n = 2^k rows, S slots per record (S even), limbs
+of w bits (w = 16 with 4 limbs once n >= 2^16, else w = 8 with 8 limbs, since
+the range table must fit in the n rows), and the mode: public totals or
+private totals.
 
-Columns, per row::
+A record spans two rows, 2i and 2i + 1: the first holds the user hash and
+slots 0 .. S/2 - 1, the second slots S/2 .. S - 1 (its user hash is 0). Half
+as many columns over twice the rows: the cells are the same, but every
+column costs the on-chain verifier one elliptic-curve multiplication and a
+commitment and evaluation of calldata, so the narrow table is the cheaper
+one to verify. Columns, per row::
 
-    user_hash                        advice   Keccak-256 of the user (zksolvency.hashing), 0 on padding
-    asset[s]            s < S        advice   asset index 1..K, 0 for an empty slot
-    limb[s][t]          t < 64/w     advice   balance[s] = sum_t 2^(w t) limb[s][t]
+    user_hash                        advice   Keccak-256 of the user (zksolvency.hashing), 0 on odd rows and padding
+    asset[h]            h < S/2      advice   asset index 1..K, 0 for an empty slot
+    limb[h][t]          t < 64/w     advice   balance[h] = sum_t 2^(w t) limb[h][t]
     range                            fixed    0, 1, .., 2^w - 1 (then 0): the range table
-    inclusion                        phase 1  user_hash + gamma asset[0] + gamma^2 balance[0] + ..
+    inclusion                        phase 1  user_hash + gamma asset[0] + gamma^2 balance[0] + .., over
+                                              the row and the next one (rotation +1)
 
 Balances are expressions of their limbs, not columns of their own: every limb
 is looked up in ``range``, so 0 <= balance < 2^64 and nothing can wrap. The
-totals are one keyed sum, ``sum_rows sum_s balance[s] / (alpha - asset[s]) =
-sum_j total_j / (alpha - j)``. A balance in a slot whose asset is outside
-1..K puts a pole on the left that no total can cancel, so it cannot count
-(and being below 2^64 it cannot cancel another balance either). Padding
-rows are all zero and are constrained like any other row.
+totals are one keyed sum over every row, ``sum_rows sum_h balance[h] /
+(alpha - asset[h]) = sum_j total_j / (alpha - j)``. A balance in a slot whose
+asset is outside 1..K puts a pole on the left that no total can cancel, so it
+cannot count (and being below 2^64 it cannot cancel another balance either).
+Padding rows are all zero and are constrained like any other row.
+
+The ``inclusion`` column is defined on every row, but only its values on even
+rows are records: on an odd row it would pair the second half of one record
+with the first half of the next. Verifiers therefore refuse an odd row (as
+they refuse a row at or past n and a zero user hash); every balance of every
+row, odd or even, counts in the totals, so whatever an even row shows a user
+is what the totals count.
 
 Public inputs: ``[round_tag, v_1, .., v_K]`` where v_j is asset j's total
 (public mode) or its reserves (private mode). The round tag binds the proof
@@ -36,7 +50,7 @@ at or past K have no reserves, so their total is minus a slack that no balance
 can match: zero. The totals are never revealed; the proof shows
 liabilities <= reserves per asset.
 
-The ``inclusion`` combination makes every row openable with one KZG opening
+The ``inclusion`` combination makes every record openable with one KZG opening
 against one commitment: a user's inclusion proof (``zksolvency.verifier.inclusion``).
 """
 
@@ -46,7 +60,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-
 from zksolvency.circuits.assignment import Assignment
 from zksolvency.circuits.constraint_system import ConstraintSystem
 from zksolvency.circuits.expression import Expression
@@ -54,8 +67,10 @@ from zksolvency.circuits.expression import Expression
 BALANCE_BITS = 64
 RESERVE_BITS = 2 * BALANCE_BITS
 DEFAULT_SLOTS = 4
+RECORD_ROWS = 2  # a record of S slots spans two rows of S/2 slots
 # The smallest domain: the 8-bit range table needs 2^8 rows.
 MIN_LOG_SIZE = 8
+MIN_SLOTS = 2
 MAX_SLOTS = 16
 
 
@@ -73,12 +88,21 @@ class SolvencyShape:
     def __post_init__(self):
         if not MIN_LOG_SIZE <= self.log_n <= 28:
             raise ValueError(f"log size must be between {MIN_LOG_SIZE} and 28, got {self.log_n}")
-        if not 1 <= self.slots <= MAX_SLOTS:
-            raise ValueError(f"slots per row must be between 1 and {MAX_SLOTS}, got {self.slots}")
+        if not (MIN_SLOTS <= self.slots <= MAX_SLOTS and self.slots % RECORD_ROWS == 0):
+            raise ValueError(f"slots per record must be even, from {MIN_SLOTS} to {MAX_SLOTS}, got {self.slots}")
 
     @property
     def n(self) -> int:
         return 1 << self.log_n
+
+    @property
+    def records(self) -> int:
+        """Records of S slots the table holds: one per two rows."""
+        return self.n // RECORD_ROWS
+
+    @property
+    def row_slots(self) -> int:
+        return self.slots // RECORD_ROWS
 
     @property
     def limb_bits(self) -> int:
@@ -95,7 +119,7 @@ class SolvencyShape:
     @property
     def name(self) -> str:
         """The circuit's name: everything but n, which the verifying key carries."""
-        return f"solvency/v1/slots={self.slots}/limb={self.limb_bits}/{self.mode}"
+        return f"solvency/v2/slots={self.slots}/rows={RECORD_ROWS}/limb={self.limb_bits}/{self.mode}"
 
     def max_assets(self) -> int:
         """K is bounded by the asset index width (private mode also by the rows holding totals)."""
@@ -107,15 +131,15 @@ class SolvencyCircuit:
 
     def __init__(self, shape: SolvencyShape):
         self.shape = shape
-        S, L, w = shape.slots, shape.limbs, shape.limb_bits
+        H, L, w = shape.row_slots, shape.limbs, shape.limb_bits
         cs = ConstraintSystem(shape.name, max_degree=4)
         self.user_hash = cs.advice_column("user_hash")
-        self.asset = [cs.advice_column(f"asset[{s}]") for s in range(S)]
-        self.limb = [[cs.advice_column(f"limb[{s}][{t}]") for t in range(L)] for s in range(S)]
+        self.asset = [cs.advice_column(f"asset[{h}]") for h in range(H)]
+        self.limb = [[cs.advice_column(f"limb[{h}][{t}]") for t in range(L)] for h in range(H)]
         self.range = cs.fixed_column("range")
-        self.balance = [_from_limbs(self.limb[s], w) for s in range(S)]
+        self.balance = [_from_limbs(self.limb[h], w) for h in range(H)]
         looked_up = [limb.cur() for row in self.limb for limb in row]
-        terms = [(self.balance[s], self.asset[s].cur()) for s in range(S)]
+        terms = [(self.balance[h], self.asset[h].cur()) for h in range(H)]
         if shape.private_totals:
             self.reserves = cs.instance_column("reserves", public_start=1, row_start=0)
             self.total = cs.advice_column("total")
@@ -128,9 +152,11 @@ class SolvencyCircuit:
         else:
             cs.lookup("range", looked_up, self.range)
             cs.keyed_sum("totals", terms, public_start=1)
+        # A record: the user hash, then slot s < S as (asset, balance), slots S/2.. on the next row.
         opened = [self.user_hash.cur()]
-        for s in range(S):
-            opened += [self.asset[s].cur(), self.balance[s]]
+        for rotation in range(RECORD_ROWS):
+            for h in range(H):
+                opened += [self.asset[h].query(rotation), _from_limbs(self.limb[h], w, rotation)]
         cs.combination("inclusion", opened)
         self.cs = cs.compile()
         self.inclusion = cs.combinations[0].column
@@ -151,33 +177,37 @@ class SolvencyCircuit:
     # the witness ---------------------------------------------------------------
     def witness(self, user_hash: np.ndarray, assets: np.ndarray, balances: np.ndarray, totals=None,
                 reserves=None) -> Assignment:
-        """Assign rows: user_hash ``(rows, 4)`` canonical limbs, assets ``(rows, S)``, balances ``(rows, S)`` uint64.
+        """Assign records: user_hash ``(records, 4)`` canonical limbs, assets and balances ``(records, S)``.
 
-        Rows past ``rows`` are zero padding. Private mode also takes the totals and
-        reserves (Python ints per asset) for the slack limbs.
+        Record j fills rows 2j and 2j + 1; rows past the records are zero padding.
+        Private mode also takes the totals and reserves (Python ints per asset) for
+        the slack limbs.
         """
         from zksolvency.prover.field import Fr
 
         shape = self.shape
-        n, S, L, w = shape.n, shape.slots, shape.limbs, shape.limb_bits
-        rows = user_hash.shape[0]
-        if rows > n or assets.shape != (rows, S) or balances.shape != (rows, S):
-            raise ValueError(f"expected at most {n} rows of {S} slots")
+        n, S, H, L, w = shape.n, shape.slots, shape.row_slots, shape.limbs, shape.limb_bits
+        records = user_hash.shape[0]
+        if records > shape.records or assets.shape != (records, S) or balances.shape != (records, S):
+            raise ValueError(f"expected at most {shape.records} records of {S} slots")
         mask = np.uint64((1 << w) - 1)
 
-        def padded(values: np.ndarray) -> np.ndarray:
-            out = np.zeros(n, dtype=np.uint64)
-            out[:rows] = values
+        def rows(values: np.ndarray) -> np.ndarray:
+            """(records, S) -> (n, S/2): the first half of record j on row 2j, the second on 2j + 1."""
+            out = np.zeros((n, H), dtype=np.uint64)
+            out[0 : RECORD_ROWS * records : RECORD_ROWS] = values[:, :H]
+            out[1 : RECORD_ROWS * records : RECORD_ROWS] = values[:, H:]
             return out
 
         hashes = np.zeros((n, 4), dtype=np.uint64)
-        hashes[:rows] = user_hash
+        hashes[0 : RECORD_ROWS * records : RECORD_ROWS] = user_hash
         out = Assignment(n, {self.user_hash: Fr.from_canonical_limbs(hashes)})
-        for s in range(S):
-            out[self.asset[s]] = Fr.from_uint64(padded(assets[:, s].astype(np.uint64)))
-            b = padded(balances[:, s].astype(np.uint64))
+        row_assets, row_balances = rows(assets.astype(np.uint64)), rows(balances.astype(np.uint64))
+        for h in range(H):
+            out[self.asset[h]] = Fr.from_uint64(np.ascontiguousarray(row_assets[:, h]))
+            b = row_balances[:, h]
             for t in range(L):
-                out[self.limb[s][t]] = Fr.from_uint64((b >> np.uint64(w * t)) & mask)
+                out[self.limb[h][t]] = Fr.from_uint64(np.ascontiguousarray((b >> np.uint64(w * t)) & mask))
         if shape.private_totals:
             if totals is None or reserves is None or len(totals) != len(reserves):
                 raise ValueError("private mode needs the totals and the reserves of every asset")
@@ -209,8 +239,8 @@ def inclusion_values(user_hash: int, slots) -> list:
     return out
 
 
-def _from_limbs(limbs, bits: int) -> Expression:
-    acc = limbs[0].cur()
+def _from_limbs(limbs, bits: int, rotation: int = 0) -> Expression:
+    acc = limbs[0].query(rotation)
     for t, limb in enumerate(limbs[1:], start=1):
-        acc = acc + (1 << (bits * t)) * limb.cur()
+        acc = acc + (1 << (bits * t)) * limb.query(rotation)
     return acc

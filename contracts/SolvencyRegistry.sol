@@ -24,10 +24,11 @@ contract SolvencyRegistry {
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     /// Reserves enter the circuit's range check below 2^128 units; more is capped (conservative).
     uint256 internal constant MAX_RESERVE_UNITS = (1 << 128) - 1;
+    uint256 internal constant PRESENT = 1 << 254;
 
     address public immutable owner;
     ISolvencyVerifier public immutable verifier;
-    uint256 public immutable slotsPerRow;
+    uint256 public immutable slotsPerRecord;
     uint256 internal immutable inclusionAt;
     uint256 internal immutable domainSize;
     uint256 internal immutable omega;
@@ -45,10 +46,20 @@ contract SolvencyRegistry {
         address token; // address(0): the chain's native currency (ETH, 18 decimals)
     }
 
+    // Three storage words a round: the inclusion commitment users open, compressed (x, the parity of y
+    // at bit 255 and a set bit 254, so a recorded round's word is never 0; x < Q < 2^254), the
+    // transcript's combination challenge, and when it was recorded.
     struct Round {
-        uint256 commitmentX; // the inclusion commitment users open
+        uint256 commitment;
+        uint256 gamma;
+        uint64 blockNumber;
+        uint64 timestamp;
+    }
+
+    struct RoundView {
+        uint256 commitmentX;
         uint256 commitmentY;
-        uint256 gamma; // the transcript's combination challenge
+        uint256 gamma;
         uint64 blockNumber;
         uint64 timestamp;
     }
@@ -66,10 +77,10 @@ contract SolvencyRegistry {
     error BadSignature();
     error BadInput(string what);
 
-    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRow_) {
+    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) {
         owner = msg.sender;
         verifier = verifier_;
-        slotsPerRow = slotsPerRow_;
+        slotsPerRecord = slotsPerRecord_;
         uint256 at = verifier_.inclusionCommitmentOffset();
         if (at == 0) revert BadInput("verifier has no inclusion commitment");
         inclusionAt = at;
@@ -163,50 +174,69 @@ contract SolvencyRegistry {
 
     function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
         bytes32 key = keccak256(bytes(roundId));
-        if (rounds[key].blockNumber != 0) revert RoundExists(roundId);
+        if (rounds[key].commitment != 0) revert RoundExists(roundId);
         // The verifier reverts on any failure, and the revert propagates.
         uint256 gamma = verifier.verifyProofGamma(proof, inputs);
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
-        rounds[key] = Round(x, y, gamma, uint64(block.number), uint64(block.timestamp));
+        rounds[key] = Round(x | ((y & 1) << 255) | PRESENT, gamma, uint64(block.number), uint64(block.timestamp));
         emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
     }
 
-    function roundOf(string calldata roundId) external view returns (Round memory round) {
-        round = rounds[keccak256(bytes(roundId))];
-        if (round.blockNumber == 0) revert UnknownRound();
+    function roundOf(string calldata roundId) external view returns (RoundView memory out) {
+        Round storage round = rounds[keccak256(bytes(roundId))];
+        uint256 word = round.commitment;
+        if (word == 0) revert UnknownRound();
+        (uint256 x, uint256 y) = _decompress(word);
+        out = RoundView(x, y, round.gamma, round.blockNumber, round.timestamp);
+    }
+
+    /// @dev (x, y) of a stored commitment word: y = sqrt(x^3 + 3) = (x^3 + 3)^((Q + 1) / 4) (Q = 3 mod 4),
+    ///      negated if its parity is not the stored one. The word was made from a point on the curve.
+    function _decompress(uint256 word) internal view returns (uint256 x, uint256 y) {
+        x = word & (PRESENT - 1);
+        y = _expmod(addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q), (Q + 1) / 4, Q);
+        if ((y & 1) != (word >> 255)) y = Q - y;
     }
 
     // ------------------------------------------------------------------ inclusion
 
     /// @notice Whether `proof` opens the round's inclusion commitment at `row` to
     ///         userHash + gamma asset_0 + gamma^2 units_0 + ... for slots = [asset_0, units_0, asset_1, ...].
+    ///         A record starts at an even row; an odd row is refused (there the column pairs two records).
     function verifyInclusion(string calldata roundId, uint256 row, uint256 userHash, uint256[] calldata slots, uint256[2] calldata proof)
         external
         view
         returns (bool)
     {
         Round storage round = rounds[keccak256(bytes(roundId))];
-        uint256 cx = round.commitmentX;
-        uint256 cy = round.commitmentY;
-        if (cx == 0 && cy == 0) revert UnknownRound(); // a recorded commitment is never the point at infinity
-        if (row >= domainSize || userHash == 0 || userHash >= R) return false;
-        if (slots.length != 2 * slotsPerRow) return false;
-        uint256 gamma = round.gamma;
-        uint256 value = 0;
+        uint256 word = round.commitment;
+        if (word == 0) revert UnknownRound();
+        if (row >= domainSize || row & 1 != 0 || userHash == 0 || userHash >= R) return false;
+        if (slots.length != 2 * slotsPerRecord) return false;
+        uint256 value = _combine(round.gamma, userHash, slots);
+        if (value == R || proof[0] >= Q || proof[1] >= Q) return false;
+        return _opens(word, value, _expmod(omega, row, R), proof);
+    }
+
+    /// @dev userHash + gamma slots[0] + gamma^2 slots[1] + ... mod R, or R (never a value) if a slot is not below R.
+    function _combine(uint256 gamma, uint256 userHash, uint256[] calldata slots) internal pure returns (uint256 value) {
         for (uint256 k = slots.length; k > 0; k--) {
             uint256 s = slots[k - 1];
-            if (s >= R) return false;
+            if (s >= R) return R;
             value = addmod(mulmod(value, gamma, R), s, R);
         }
         value = addmod(mulmod(value, gamma, R), userHash, R);
-        if (proof[0] >= Q || proof[1] >= Q) return false;
-        uint256 z = _expmod(omega, row);
-        // e(C - [v]_1 + z pi, [1]_2) * e(-pi, [tau]_2) == 1
+    }
+
+    /// @dev Whether proof opens the stored commitment to value at z:
+    ///      e(C - [value]_1 + z pi, [1]_2) * e(-pi, [tau]_2) == 1.
+    function _opens(uint256 word, uint256 value, uint256 z, uint256[2] calldata proof) internal view returns (bool) {
         (uint256 ax, uint256 ay) = _mul(1, 2, (R - value) % R);
+        (uint256 cx, uint256 cy) = _decompress(word);
         (ax, ay) = _add(ax, ay, cx, cy);
-        (uint256 bx, uint256 by) = _mul(proof[0], proof[1], z);
-        (ax, ay) = _add(ax, ay, bx, by);
+        (cx, cy) = _mul(proof[0], proof[1], z);
+        (ax, ay) = _add(ax, ay, cx, cy);
         uint256 negY = proof[1] == 0 ? 0 : Q - proof[1];
         uint256[12] memory input = [ax, ay, g2x1, g2x0, g2y1, g2y0, proof[0], negY, tauX1, tauX0, tauY1, tauY0];
         uint256[1] memory out;
@@ -240,8 +270,8 @@ contract SolvencyRegistry {
         return (out[0], out[1]);
     }
 
-    function _expmod(uint256 base, uint256 e) internal view returns (uint256 result) {
-        uint256[6] memory input = [uint256(32), 32, 32, base, e, R];
+    function _expmod(uint256 base, uint256 e, uint256 modulus) internal view returns (uint256 result) {
+        uint256[6] memory input = [uint256(32), 32, 32, base, e, modulus];
         uint256[1] memory out;
         bool ok;
         assembly {

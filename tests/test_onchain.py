@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from eth_account import Account
 
@@ -115,14 +116,14 @@ def test_changed_public_inputs_and_other_shapes_are_rejected(tmp_path, dev_srs, 
         with pytest.raises(VerificationError):
             verify_round(dataclasses.replace(r.statement, values=tuple(changed[1:]), public_inputs=tuple(changed)),
                          allow_insecure_srs=True)
-    other, _ = _round(tmp_path, dev_srs, "other-shape", slots=3)
+    other, _ = _round(tmp_path, dev_srs, "other-shape", slots=4)
     assert _rejects_onchain(verifier, other.statement.proof, list(other.statement.public_inputs))
 
 
 def _inclusion_of(r, ledger, u: int) -> InclusionFile:
     names = [a.name for a in r.statement.assets]
     rows = []
-    for k in range(r.plan.rows):
+    for k in range(r.plan.records):
         if int(r.plan.user[k]) != u:
             continue
         slots = tuple((names[a - 1] if a else None, int(b)) for a, b in zip(r.plan.assets[k], r.plan.units[k]))
@@ -135,6 +136,7 @@ def test_inclusion_view_and_local_check_agree(public_round, deployed):
     _, registry, _, _ = deployed
     names = [a.name for a in r.statement.assets]
     verified = verify_round(r.statement, allow_insecure_srs=True)
+    n = 1 << r.statement.log_n
     for u in (0, 5):
         good = _inclusion_of(r, ledger, u)
         first = good.rows[0]
@@ -143,7 +145,8 @@ def test_inclusion_view_and_local_check_agree(public_round, deployed):
             "valid": (good, True),
             "raised balance": (dataclasses.replace(good, rows=(raised,) + good.rows[1:]), False),
             "other salt": (dataclasses.replace(good, salt=b"\1" * 32), False),
-            "other row": (dataclasses.replace(good, rows=(dataclasses.replace(first, row=(first.row + 1) % 256),)), False),
+            "next record": (dataclasses.replace(good, rows=(dataclasses.replace(first, row=(first.row + 2) % n),)), False),
+            "odd row": (dataclasses.replace(good, rows=(dataclasses.replace(first, row=first.row + 1),)), False),
         }
         for name, (inclusion, expected) in cases.items():
             onchain, gas = check_inclusion_onchain(registry, inclusion, names)
@@ -153,6 +156,62 @@ def test_inclusion_view_and_local_check_agree(public_round, deployed):
             except InclusionError:
                 local = False
             assert onchain == local == expected, name
+
+
+def test_an_odd_row_is_refused_onchain_even_with_a_valid_opening(chain, dev_srs, public_round, deployed):
+    """No constraint covers the user hash on odd rows, where the inclusion column pairs the second half
+    of one record with the first half of the next: a cheating exchange can put a hash there and prove
+    the round. Its opening holds, so the registry, like the local check, must refuse the odd row."""
+    from zksolvency.circuits.constraint_system import GAMMA
+    from zksolvency.hashing import round_tag, user_hash
+    from zksolvency.onchain import circuit_of
+    from zksolvency.prover.field import Fr
+    from zksolvency.prover.openings import single_opening
+    from zksolvency.prover.plonk import keygen, prove_with_polynomials
+    from zksolvency.verifier.formats import Proof
+    from zksolvency.circuits.solvency import inclusion_values
+    from zksolvency.verifier.inclusion import combine, opening_holds
+
+    r, _ = public_round
+    owner, registry, _, _ = deployed
+    st = r.statement
+    circuit = circuit_of(st)
+    shape, names = circuit.shape, [a.name for a in st.assets]
+    rng = np.random.default_rng(5)
+    hashes = np.zeros((shape.records, 4), dtype=np.uint64)
+    assets = np.zeros((shape.records, shape.slots), dtype=np.uint32)
+    units = np.zeros((shape.records, shape.slots), dtype=np.uint64)
+    hashes[:2] = Fr.to_canonical_limbs(Fr.random(2, rng))
+    assets[:2] = rng.integers(1, len(names) + 1, size=(2, shape.slots))
+    units[:2] = rng.integers(1, 1 << 30, size=(2, shape.slots), dtype=np.uint64)
+    totals = [int(units[assets == j].astype(object).sum()) for j in range(1, len(names) + 1)]
+    round_id, user_id, salt = "forged-odd-row", "mallory", b"\7" * 32
+    h = user_hash(round_id, user_id, salt)
+    witness = circuit.witness(hashes, assets, units, None, None)
+    forged = witness.with_columns({circuit.user_hash: witness[circuit.user_hash].copy()})
+    forged[circuit.user_hash][1] = Fr.from_ints([h])[0]
+    srs = dev_srs.truncated(st.log_n)
+    public = [round_tag(round_id)] + totals
+    pk = keygen(circuit.cs, st.log_n, srs, circuit.fixed)
+    proof, polys = prove_with_polynomials(pk, forged, public)
+    parsed = Proof.from_bytes(proof, pk.layout)
+    commitment = parsed.argument_commitments[pk.layout.argument_columns.index(circuit.inclusion)]
+    statement = dataclasses.replace(st, round_id=round_id, values=tuple(totals), public_inputs=tuple(public),
+                                    proof=proof, inclusion_commitment=commitment)
+    publish(chain, registry, owner, statement)  # the proof is valid: the round is recorded
+
+    half = shape.row_slots
+    shown = [(int(assets[0, s]), int(units[0, s])) for s in range(half, shape.slots)]
+    shown += [(int(assets[1, s]), int(units[1, s])) for s in range(half)]
+    pi = single_opening(srs, polys[circuit.inclusion], st.log_n, 1)
+    verified = verify_round(statement, allow_insecure_srs=True)
+    gamma = verified.verified.challenges[GAMMA]
+    assert opening_holds(st.verifying_key, commitment, 1, combine(inclusion_values(h, shown), gamma), pi)
+    row = InclusionRow(1, tuple((names[a - 1], u) for a, u in shown), pi)
+    inclusion = InclusionFile(round_id, user_id, salt, (row,))
+    with pytest.raises(InclusionError, match="odd"):
+        check_inclusion(inclusion, verified)
+    assert check_inclusion_onchain(registry, inclusion, names)[0] is False
 
 
 def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):

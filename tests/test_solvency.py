@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from zksolvency.circuits.checker import check, failures
-from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape, limb_bits_for
+from zksolvency.circuits.solvency import RECORD_ROWS, SolvencyCircuit, SolvencyShape, limb_bits_for
 from zksolvency.constants import R_MODULUS
 from zksolvency.prover.field import Fr
 from zksolvency.prover.plonk import keygen, prove
@@ -16,10 +16,10 @@ LOG_N = 8
 ASSETS = 5
 
 
-def _rows(rng, rows: int, slots: int, max_units: int = 1 << 40):
-    hashes = Fr.to_canonical_limbs(Fr.random(rows, rng))
-    assets = rng.integers(0, ASSETS + 1, size=(rows, slots)).astype(np.uint32)
-    units = rng.integers(0, max_units, size=(rows, slots), dtype=np.uint64)
+def _records(rng, records: int, slots: int, max_units: int = 1 << 40):
+    hashes = Fr.to_canonical_limbs(Fr.random(records, rng))
+    assets = rng.integers(0, ASSETS + 1, size=(records, slots)).astype(np.uint32)
+    units = rng.integers(0, max_units, size=(records, slots), dtype=np.uint64)
     units[assets == 0] = 0
     return hashes, assets, units
 
@@ -29,13 +29,13 @@ def _totals(assets, units) -> list:
 
 
 class Round:
-    """An honest round of random rows, and the means to forge parts of its witness."""
+    """An honest round of random records, and the means to forge parts of its witness."""
 
-    def __init__(self, dev_srs, private: bool, seed: int = 1, slots: int = 3, log_n: int = LOG_N):
+    def __init__(self, dev_srs, private: bool, seed: int = 1, slots: int = 4, log_n: int = LOG_N):
         rng = np.random.default_rng(seed)
         self.shape = SolvencyShape(log_n, slots, private)
         self.circuit = SolvencyCircuit(self.shape)
-        self.hashes, self.assets, self.units = _rows(rng, 200, slots)
+        self.hashes, self.assets, self.units = _records(rng, 100, slots)
         self.totals = _totals(self.assets, self.units)
         self.reserves = [t + int(rng.integers(0, 1 << 30)) for t in self.totals]
         self.values = self.reserves if private else self.totals
@@ -61,10 +61,12 @@ class Round:
         except VerificationError:
             return False
 
-    def set_limb(self, witness, row: int, slot: int, limb: int, value: int):
-        column = self.circuit.limb[slot][limb]
+    def set_limb(self, witness, record: int, slot: int, limb: int, value: int):
+        """The witness with one limb of a record's slot replaced (slot s < S sits on row 2 record + s // (S/2))."""
+        half = self.shape.row_slots
+        column = self.circuit.limb[slot % half][limb]
         forged = witness.with_columns({column: witness[column].copy()})
-        forged[column][row] = Fr.from_ints([value])[0]
+        forged[column][RECORD_ROWS * record + slot // half] = Fr.from_ints([value])[0]
         return forged
 
 
@@ -76,6 +78,53 @@ def honest(request, dev_srs):
 def test_limb_width_follows_the_domain():
     assert limb_bits_for(8) == 8 and limb_bits_for(15) == 8 and limb_bits_for(16) == 16
     assert SolvencyShape(16).limbs == 4 and SolvencyShape(12).limbs == 8
+
+
+@pytest.mark.parametrize("slots", [0, 1, 3, 17, 18])
+def test_slots_per_record_are_even_and_bounded(slots):
+    with pytest.raises(ValueError, match="even"):
+        SolvencyShape(LOG_N, slots)
+
+
+def test_a_record_spans_two_rows(dev_srs):
+    """Record j: its hash and first half of slots on row 2j, the second half on row 2j + 1 (hash 0 there)."""
+    r = Round(dev_srs, private=False, seed=2)
+    c, half, w = r.circuit, r.shape.row_slots, r.witness
+    j = 17
+    assert Fr.to_ints(w[c.user_hash][2 * j : 2 * j + 2]) == [Fr.to_ints(Fr.from_canonical_limbs(r.hashes[j : j + 1]))[0], 0]
+    for s in range(r.shape.slots):
+        row, h = 2 * j + s // half, s % half
+        assert Fr.to_ints(w[c.asset[h]][row : row + 1]) == [int(r.assets[j, s])]
+        limbs = Fr.to_ints(np.stack([w[c.limb[h][t]][row] for t in range(r.shape.limbs)]))
+        assert sum(x << (r.shape.limb_bits * t) for t, x in enumerate(limbs)) == int(r.units[j, s])
+    assert not np.any(w[c.user_hash][2 * 100 :]) and not np.any(w[c.asset[0]][2 * 100 :])
+
+
+def test_an_odd_row_is_refused_even_with_a_valid_opening(dev_srs):
+    """On odd row 2j + 1 the inclusion column pairs the second half of record j with the first half of
+    record j + 1. A cheating prover that puts a user hash there gets a valid opening of it, so
+    verifiers must refuse odd rows."""
+    from zksolvency.circuits.constraint_system import GAMMA
+    from zksolvency.prover.openings import single_opening
+    from zksolvency.prover.plonk import prove_with_polynomials
+    from zksolvency.verifier.inclusion import InclusionError, combine, opening_holds, verify_row
+
+    r = Round(dev_srs, private=False, seed=8)
+    c, half = r.circuit, r.shape.row_slots
+    j, h = 4, 123456789
+    forged = r.witness.with_columns({c.user_hash: r.witness[c.user_hash].copy()})
+    forged[c.user_hash][2 * j + 1] = Fr.from_ints([h])[0]
+    proof, polys = prove_with_polynomials(r.pk, forged, r.public)  # the checker finds nothing wrong
+    verified = verify(c.cs, r.pk.vk, r.public, proof, allow_insecure_srs=True)
+    gamma, commitment = verified.challenges[GAMMA], verified.commitment(c.inclusion)
+    shown = [(int(r.assets[j, s]), int(r.units[j, s])) for s in range(half, r.shape.slots)]
+    shown += [(int(r.assets[j + 1, s]), int(r.units[j + 1, s])) for s in range(half)]
+    values = [h] + [x for slot in shown for x in slot]
+    row = 2 * j + 1
+    pi = single_opening(dev_srs, polys[c.inclusion], r.shape.log_n, row)
+    assert opening_holds(r.pk.vk, commitment, row, combine(values, gamma), pi)
+    with pytest.raises(InclusionError, match="odd"):
+        verify_row(r.pk.vk, commitment, gamma, row, values, pi)
 
 
 def test_honest_round_verifies(honest):
@@ -95,9 +144,10 @@ def test_a_changed_total_or_reserve_is_rejected(honest):
 
 
 def _pick(honest):
-    """A row and slot holding a non-zero balance of some asset."""
-    rows, slots = np.nonzero(honest.units)
-    return int(rows[0]), int(slots[0]), int(honest.assets[rows[0], slots[0]])
+    """A record and slot on the record's second row holding a non-zero balance of some asset."""
+    records, slots = np.nonzero(honest.units[:, honest.shape.row_slots :])
+    slot = int(slots[0]) + honest.shape.row_slots
+    return int(records[0]), slot, int(honest.assets[records[0], slot])
 
 
 def test_negative_balance_is_rejected(honest):

@@ -1,9 +1,10 @@
-"""A user's inclusion check: one KZG opening of the round's inclusion column at the user's row.
+"""A user's inclusion check: one KZG opening of the round's inclusion column at the user's record.
 
-The solvency circuit's ``inclusion`` column holds, on row i,
-``G(omega^i) = user_hash + gamma asset_0 + gamma^2 balance_0 + ...`` with gamma
-drawn by the round's transcript after the witness commitments. Given the
-row's values (recomputed by the user: the hash from their id and salt, the
+The solvency circuit's ``inclusion`` column holds, on the even row i where a
+record starts, ``G(omega^i) = user_hash + gamma asset_0 + gamma^2 balance_0 + ...``
+over the record's two rows, with gamma drawn by the round's transcript after
+the witness commitments. Odd rows are refused: there G would pair the halves
+of two records. Given the record's values (recomputed by the user: the hash from their id and salt, the
 slots from what the exchange shows them), the opening pi proves
 
     e(C_G - [v]_1 + omega^i pi, [1]_2) = e(pi, [tau]_2),    v = sum_j gamma^j values_j
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from py_ecc.optimized_bn128 import add, multiply, neg
 
+from zksolvency.circuits.solvency import RECORD_ROWS
 from zksolvency.constants import R_MODULUS
 from zksolvency.encoding import G1Point
 from zksolvency.verifier.formats import VerifyingKey
@@ -49,6 +51,8 @@ def verify_row(vk: VerifyingKey, commitment: G1Point, gamma: int, row: int, valu
     n = 1 << vk.log_n
     if not isinstance(row, int) or not 0 <= row < n:
         raise InclusionError(f"row {row} is outside the round's {n} rows")
+    if row % RECORD_ROWS:
+        raise InclusionError(f"row {row} is odd: records start at even rows")
     if values[0] % R_MODULUS == 0:
         raise InclusionError(f"row {row}: a zero user hash is padding, not a user")
     if any(not 0 <= v < R_MODULUS for v in values):

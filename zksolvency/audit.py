@@ -74,7 +74,7 @@ def check_inclusion(inclusion: InclusionFile, verified: VerifiedRound, expected_
             raise InclusionError(f"row {r.row} appears twice")
         seen.add(r.row)
         if len(r.slots) != statement.slots:
-            raise InclusionError(f"row {r.row}: {len(r.slots)} slots, the round has {statement.slots} per row")
+            raise InclusionError(f"row {r.row}: {len(r.slots)} slots, the round has {statement.slots} per record")
         slots = []
         for name, units in r.slots:
             if name is None:

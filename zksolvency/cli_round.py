@@ -53,7 +53,8 @@ def _input_errors() -> tuple:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The round directory to create (absent or empty).")
 @click.option("--round-id", default=None, help="The round's name (default: the UTC time).")
-@click.option("--slots", type=click.IntRange(1, 16), default=4, show_default=True, help="Asset slots per row.")
+@click.option("--slots", type=click.IntRange(2, 16), default=4, show_default=True,
+              help="Asset slots per record (even: a record spans two rows).")
 @click.option("--private-totals", is_flag=True, help="Publish reserves only; prove totals <= reserves.")
 @click.option("--reserves", default=None, help="Reserves per asset in asset units, e.g. BTC=12.5,ETH=300.")
 @click.option("--round-up", is_flag=True, help="Round amounts with too many decimals up instead of refusing them.")
@@ -69,6 +70,8 @@ def prove_command(ledger, srs_path, decimals, out_dir, round_id, slots, private_
         raise click.UsageError("--reserves goes with --private-totals")
     if private_totals and reserves is None:
         raise click.UsageError("--private-totals needs --reserves")
+    if slots % 2:
+        raise click.BadParameter(f"{slots} is odd: a record spans two rows of equally many slots", param_hint="--slots")
     round_id = check_round_id(round_id if round_id is not None else default_round_id())
     check_output_dir(out_dir)
     asset_decimals = parse_decimals(decimals)

@@ -1,11 +1,13 @@
-"""A solvency round, end to end on the exchange's side: ledger -> rows -> proof -> openings -> artifacts.
+"""A solvency round, end to end on the exchange's side: ledger -> records -> proof -> openings -> artifacts.
 
-Rows (DESIGN.md, "The solvency circuit"): every user takes
-max(1, ceil(k / S)) rows for k non-zero balances and S slots per row, each
-row carrying the user's hash. The rows are placed at uniformly random
-positions among the n = 2^k table rows (fresh randomness every round), so a
-row number says nothing about the user, and the positions users see do not
-bound how many users there are beyond n. Every other row is zero padding.
+Records (DESIGN.md, "The solvency circuit"): every user takes
+max(1, ceil(k / S)) records for k non-zero balances and S slots per record,
+each record carrying the user's hash. A record spans two table rows, so the
+n = 2^k rows hold n/2 records; the records are placed at uniformly random
+positions among those n/2 (fresh randomness every round), so a row number
+says nothing about the user, and the positions users see do not bound how
+many users there are beyond n. Every other row is zero padding. A user's
+inclusion proof names the record's first row (always even).
 
 ``prove_round`` does all the work in memory and returns a ``Round``;
 ``Round.write`` puts ``round.json`` and ``inclusion.sqlite`` into a fresh
@@ -21,13 +23,19 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from zksolvency.artifacts import Asset, RoundStatement
-from zksolvency.circuits.solvency import MIN_LOG_SIZE, RESERVE_BITS, SolvencyCircuit, SolvencyShape
+from zksolvency.circuits.solvency import (
+    MIN_LOG_SIZE,
+    RECORD_ROWS,
+    RESERVE_BITS,
+    SolvencyCircuit,
+    SolvencyShape,
+)
 from zksolvency.hashing import SALT_BYTES, round_tag, user_hash
 from zksolvency.store import STORE_NAME, write_store
 
@@ -50,24 +58,24 @@ def check_round_id(round_id: str) -> str:
 
 
 def default_round_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
-class RowPlan:
-    """Rows before placement: row r belongs to user ``user[r]`` and holds ``assets[r]``, ``units[r]``."""
+class RecordPlan:
+    """Records before placement: record r belongs to user ``user[r]`` and holds ``assets[r]``, ``units[r]``."""
 
     user: np.ndarray  # (R,) int64
     assets: np.ndarray  # (R, S) uint32, 0 for an empty slot
     units: np.ndarray  # (R, S) uint64
 
     @property
-    def rows(self) -> int:
+    def records(self) -> int:
         return self.user.shape[0]
 
 
-def plan_rows(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, slots: int) -> RowPlan:
-    """Split every user's non-zero balances into rows of ``slots`` (at least one row per user)."""
+def plan_records(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, slots: int) -> RecordPlan:
+    """Split every user's non-zero balances into records of ``slots`` (at least one record per user)."""
     offsets = np.asarray(offsets, dtype=np.int64)
     counts = np.diff(offsets)
     users = counts.shape[0]
@@ -83,12 +91,12 @@ def plan_rows(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, slo
     row_units = np.zeros((total_rows, slots), dtype=np.uint64)
     row_assets[entry_row, entry_slot] = asset_ids
     row_units[entry_row, entry_slot] = units
-    return RowPlan(np.repeat(np.arange(users, dtype=np.int64), rows_per_user), row_assets, row_units)
+    return RecordPlan(np.repeat(np.arange(users, dtype=np.int64), rows_per_user), row_assets, row_units)
 
 
-def log_size_for(rows: int, assets: int, private_totals: bool) -> int:
-    """The smallest domain holding the rows (and, in private mode, a total per asset)."""
-    needed = max(rows, assets if private_totals else 1)
+def log_size_for(records: int, assets: int, private_totals: bool) -> int:
+    """The smallest domain holding the records, two rows each (and, in private mode, a total per asset)."""
+    needed = max(RECORD_ROWS * records, assets if private_totals else 1)
     return max(MIN_LOG_SIZE, (needed - 1).bit_length())
 
 
@@ -97,9 +105,9 @@ class Round:
     statement: RoundStatement
     user_ids: list
     salts: list
-    plan: RowPlan
-    positions: np.ndarray  # table row of each planned row
-    openings: bytes  # 64 bytes per planned row, in plan order
+    plan: RecordPlan
+    positions: np.ndarray  # first table row of each planned record (even)
+    openings: bytes  # 64 bytes per planned record, in plan order
     timings: dict = field(default_factory=dict)
 
     def write(self, out_dir) -> Path:
@@ -118,7 +126,7 @@ class Round:
                     [(int(a), int(u)) for a, u in zip(self.plan.assets[r], self.plan.units[r])],
                     self.openings[64 * r : 64 * (r + 1)],
                 )
-                for r in range(self.plan.rows)
+                for r in range(self.plan.records)
             )
             write_store(tmp / STORE_NAME, self.statement.round_id, users, rows)
             os.chmod(tmp, 0o755)
@@ -174,8 +182,8 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     else:
         values = totals
 
-    plan = plan_rows(ledger.offsets, ledger.asset_ids, ledger.units, slots)
-    log_n = log_size_for(plan.rows, len(names), private_totals)
+    plan = plan_records(ledger.offsets, ledger.asset_ids, ledger.units, slots)
+    log_n = log_size_for(plan.records, len(names), private_totals)
     if log_n > srs.max_log_size:
         raise RoundError(
             f"the round needs 2^{log_n} rows; the SRS serves up to 2^{srs.max_log_size} (set up a larger one)"
@@ -183,12 +191,12 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     shape = SolvencyShape(log_n, slots, private_totals)
     if len(names) > shape.max_assets():
         raise RoundError(f"{len(names)} assets exceed the {shape.max_assets()} this circuit shape can index")
-    n = shape.n
-    say(f"a table of 2^{log_n} rows of {slots} slots")
+    say(f"a table of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows")
 
-    # Fresh randomness every round: row placement and salts.
+    # Fresh randomness every round: record placement and salts.
     rng = np.random.default_rng(secrets.randbits(128))
-    positions = rng.permutation(n)[: plan.rows]
+    places = rng.permutation(shape.records)[: plan.records]
+    positions = RECORD_ROWS * places
     say("hashing user ids with fresh salts")
     salts, hashes = [], []
     for uid in ledger.user_ids:
@@ -201,12 +209,12 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
         hashes.append(h)
     user_limbs = Fr.canonical_limbs(hashes)
 
-    table_hash = np.zeros((n, 4), dtype=np.uint64)
-    table_assets = np.zeros((n, slots), dtype=np.uint32)
-    table_units = np.zeros((n, slots), dtype=np.uint64)
-    table_hash[positions] = user_limbs[plan.user]
-    table_assets[positions] = plan.assets
-    table_units[positions] = plan.units
+    table_hash = np.zeros((shape.records, 4), dtype=np.uint64)
+    table_assets = np.zeros((shape.records, slots), dtype=np.uint32)
+    table_units = np.zeros((shape.records, slots), dtype=np.uint64)
+    table_hash[places] = user_limbs[plan.user]
+    table_assets[places] = plan.assets
+    table_units[places] = plan.units
 
     circuit = SolvencyCircuit(shape)
     say("building the witness")
@@ -220,7 +228,7 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     proof, polys = prove_with_polynomials(pk, witness, public_inputs, progress=say)
     proof_seconds = time.perf_counter() - proof_started
 
-    say(f"inclusion proofs for all {n} rows")
+    say(f"inclusion proofs for all {shape.records} records")
     inclusion_started = time.perf_counter()
     openings = all_openings(srs, polys[circuit.inclusion], log_n, progress=say)
     openings = encode(np.ascontiguousarray(openings[positions]))
