@@ -71,10 +71,13 @@ def measure(log_n: int, assets: int, srs, rng) -> dict:
         data = bytes.fromhex(call._encode_transaction_data()[2:])
         calldata_gas = sum(4 if b == 0 else 16 for b in data)
         code_size = len(w3.eth.get_code(d.verifier))
+        registry_size = len(w3.eth.get_code(d.registry))
+        hardfork = w3.provider.make_request("anvil_nodeInfo", [])["result"].get("hardFork")
     return {"log_n": log_n, "assets": assets, "proof_bytes": len(proof), "verifyProof_gas": verify_gas,
             "submitRound_gas": submit_gas, "verifyInclusion_gas": inclusion_gas,
             "verifyInclusion_execution_gas": inclusion_gas - 21_000 - calldata_gas,
-            "verifyInclusion_calldata_gas": calldata_gas, "verifier_code_bytes": code_size}
+            "verifyInclusion_calldata_gas": calldata_gas, "verifier_code_bytes": code_size,
+            "registry_code_bytes": registry_size, "hardfork": hardfork}
 
 
 def main() -> None:

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+
 from zksolvency.circuits.assignment import Assignment
 from zksolvency.circuits.constraint_system import ConstraintSystem
 from zksolvency.circuits.expression import Expression

@@ -79,19 +79,19 @@ def plan_records(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, 
     offsets = np.asarray(offsets, dtype=np.int64)
     counts = np.diff(offsets)
     users = counts.shape[0]
-    rows_per_user = np.maximum(1, -(-counts // slots))
-    first_row = np.zeros(users, dtype=np.int64)
-    np.cumsum(rows_per_user[:-1], out=first_row[1:])
-    total_rows = int(rows_per_user.sum())
+    records_per_user = np.maximum(1, -(-counts // slots))
+    first_record = np.zeros(users, dtype=np.int64)
+    np.cumsum(records_per_user[:-1], out=first_record[1:])
+    total = int(records_per_user.sum())
     entry_user = np.repeat(np.arange(users, dtype=np.int64), counts)
     position = np.arange(entry_user.shape[0], dtype=np.int64) - offsets[entry_user]
-    entry_row = first_row[entry_user] + position // slots
+    entry_record = first_record[entry_user] + position // slots
     entry_slot = position % slots
-    row_assets = np.zeros((total_rows, slots), dtype=np.uint32)
-    row_units = np.zeros((total_rows, slots), dtype=np.uint64)
-    row_assets[entry_row, entry_slot] = asset_ids
-    row_units[entry_row, entry_slot] = units
-    return RecordPlan(np.repeat(np.arange(users, dtype=np.int64), rows_per_user), row_assets, row_units)
+    record_assets = np.zeros((total, slots), dtype=np.uint32)
+    record_units = np.zeros((total, slots), dtype=np.uint64)
+    record_assets[entry_record, entry_slot] = asset_ids
+    record_units[entry_record, entry_slot] = units
+    return RecordPlan(np.repeat(np.arange(users, dtype=np.int64), records_per_user), record_assets, record_units)
 
 
 def log_size_for(records: int, assets: int, private_totals: bool) -> int:
