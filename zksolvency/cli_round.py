@@ -184,7 +184,7 @@ def inclusion_command(round_dir, user_id, out_file):
         tuple(names),
     )
     inclusion.save(out_file)
-    _progress(f"wrote {len(rows)} row(s) to {out_file}")
+    _progress(f"wrote {len(rows)} record(s) to {out_file}")
 
 
 @click.command("verify-inclusion")
