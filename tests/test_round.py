@@ -232,6 +232,10 @@ def test_bad_inputs_write_nothing(workdir, tmp_path):
     result = run("prove", d / "ledger.csv", "--srs", small, "--decimals", decimals_spec(), "--out",
                  tmp_path / "o2", ok=False)
     assert "SRS serves up to 2^7" in result.stderr and not (tmp_path / "o2").exists()
+    # Slots per record must be even: a record spans two rows of equally many slots.
+    result = _prove(d, tmp_path / "o3", "--slots", "3", ok=False)
+    assert result.exit_code == 2 and "--slots" in result.stderr and "3 is odd" in result.stderr
+    assert not (tmp_path / "o3").exists()
 
 
 def test_public_artifacts_and_output_reveal_no_secrets(public_round):
