@@ -1,22 +1,22 @@
-"""The solvency circuit: records of (user hash, S asset slots), every balance range-checked, totals by asset.
+"""The solvency circuit: records of (record hash, S asset slots), every balance range-checked, totals by asset.
 
 Shape (``SolvencyShape``): n = 2^k rows, S slots per record (S even), limbs
 of w bits (w = 16 with 4 limbs once n >= 2^16, else w = 8 with 8 limbs, since
 the range table must fit in the n rows), and the mode: public totals or
 private totals.
 
-A record spans two rows, 2i and 2i + 1: the first holds the user hash and
-slots 0 .. S/2 - 1, the second slots S/2 .. S - 1 (its user hash is 0). Half
+A record spans two rows, 2i and 2i + 1: the first holds the record hash and
+slots 0 .. S/2 - 1, the second slots S/2 .. S - 1 (its hash cell is 0). Half
 as many columns over twice the rows: the cells are the same, but every
 column costs the on-chain verifier one elliptic-curve multiplication and a
 commitment and evaluation of calldata, so the narrow table is the cheaper
 one to verify. Columns, per row::
 
-    user_hash                        advice   Keccak-256 of the user (zksolvency.hashing), 0 on odd rows and padding
+    record_hash                      advice   Keccak-256 of the record (zksolvency.hashing), 0 on odd rows and padding
     asset[h]            h < S/2      advice   asset index 1..K, 0 for an empty slot
     limb[h][t]          t < 64/w     advice   balance[h] = sum_t 2^(w t) limb[h][t]
     range                            fixed    0, 1, .., 2^w - 1 (then 0): the range table
-    inclusion                        phase 1  user_hash + gamma asset[0] + gamma^2 balance[0] + .., over
+    inclusion                        phase 1  record_hash + gamma asset[0] + gamma^2 balance[0] + .., over
                                               the row and the next one (rotation +1)
 
 Balances are expressions of their limbs, not columns of their own: every limb
@@ -30,7 +30,7 @@ Padding rows are all zero and are constrained like any other row.
 The ``inclusion`` column is defined on every row, but only its values on even
 rows are records: on an odd row it would pair the second half of one record
 with the first half of the next. Verifiers therefore refuse an odd row (as
-they refuse a row at or past n and a zero user hash); every balance of every
+they refuse a row at or past n and a zero record hash); every balance of every
 row, odd or even, counts in the totals, so whatever an even row shows a user
 is what the totals count.
 
@@ -120,7 +120,7 @@ class SolvencyShape:
     @property
     def name(self) -> str:
         """The circuit's name: everything but n, which the verifying key carries."""
-        return f"solvency/v2/slots={self.slots}/rows={RECORD_ROWS}/limb={self.limb_bits}/{self.mode}"
+        return f"solvency/v3/slots={self.slots}/rows={RECORD_ROWS}/limb={self.limb_bits}/{self.mode}"
 
     def max_assets(self) -> int:
         """K is bounded by the asset index width (private mode also by the rows holding totals)."""
@@ -134,7 +134,7 @@ class SolvencyCircuit:
         self.shape = shape
         H, L, w = shape.row_slots, shape.limbs, shape.limb_bits
         cs = ConstraintSystem(shape.name, max_degree=4)
-        self.user_hash = cs.advice_column("user_hash")
+        self.record_hash = cs.advice_column("record_hash")
         self.asset = [cs.advice_column(f"asset[{h}]") for h in range(H)]
         self.limb = [[cs.advice_column(f"limb[{h}][{t}]") for t in range(L)] for h in range(H)]
         self.range = cs.fixed_column("range")
@@ -153,8 +153,8 @@ class SolvencyCircuit:
         else:
             cs.lookup("range", looked_up, self.range)
             cs.keyed_sum("totals", terms, public_start=1)
-        # A record: the user hash, then slot s < S as (asset, balance), slots S/2.. on the next row.
-        opened = [self.user_hash.cur()]
+        # A record: its hash, then slot s < S as (asset, balance), slots S/2.. on the next row.
+        opened = [self.record_hash.cur()]
         for rotation in range(RECORD_ROWS):
             for h in range(H):
                 opened += [self.asset[h].query(rotation), _from_limbs(self.limb[h], w, rotation)]
@@ -176,9 +176,9 @@ class SolvencyCircuit:
         return out
 
     # the witness ---------------------------------------------------------------
-    def witness(self, user_hash: np.ndarray, assets: np.ndarray, balances: np.ndarray, totals=None,
+    def witness(self, record_hash: np.ndarray, assets: np.ndarray, balances: np.ndarray, totals=None,
                 reserves=None) -> Assignment:
-        """Assign records: user_hash ``(records, 4)`` canonical limbs, assets and balances ``(records, S)``.
+        """Assign records: record_hash ``(records, 4)`` canonical limbs, assets and balances ``(records, S)``.
 
         Record j fills rows 2j and 2j + 1; rows past the records are zero padding.
         Private mode also takes the totals and reserves (Python ints per asset) for
@@ -188,7 +188,7 @@ class SolvencyCircuit:
 
         shape = self.shape
         n, S, H, L, w = shape.n, shape.slots, shape.row_slots, shape.limbs, shape.limb_bits
-        records = user_hash.shape[0]
+        records = record_hash.shape[0]
         if records > shape.records or assets.shape != (records, S) or balances.shape != (records, S):
             raise ValueError(f"expected at most {shape.records} records of {S} slots")
         mask = np.uint64((1 << w) - 1)
@@ -201,8 +201,8 @@ class SolvencyCircuit:
             return out
 
         hashes = np.zeros((n, 4), dtype=np.uint64)
-        hashes[0 : RECORD_ROWS * records : RECORD_ROWS] = user_hash
-        out = Assignment(n, {self.user_hash: Fr.from_canonical_limbs(hashes)})
+        hashes[0 : RECORD_ROWS * records : RECORD_ROWS] = record_hash
+        out = Assignment(n, {self.record_hash: Fr.from_canonical_limbs(hashes)})
         row_assets, row_balances = rows(assets.astype(np.uint64)), rows(balances.astype(np.uint64))
         for h in range(H):
             out[self.asset[h]] = Fr.from_uint64(np.ascontiguousarray(row_assets[:, h]))
@@ -226,18 +226,6 @@ class SolvencyCircuit:
             for t in range(2 * L):
                 out[self.slack[t]] = first_rows([(x >> (w * t)) & int(mask) for x in slack])
         return out
-
-    def inclusion_values(self, user_hash: int, slots) -> list:
-        """The expressions the inclusion column combines, for one row: [hash, asset_0, balance_0, ..]."""
-        return inclusion_values(user_hash, slots)
-
-
-def inclusion_values(user_hash: int, slots) -> list:
-    """[user_hash, asset_0, balance_0, asset_1, ..] for one row's (asset index, units) slots."""
-    out = [user_hash]
-    for asset, units in slots:
-        out += [asset, units]
-    return out
 
 
 def _from_limbs(limbs, bits: int, rotation: int = 0) -> Expression:

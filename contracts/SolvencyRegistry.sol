@@ -25,6 +25,26 @@ contract SolvencyRegistry {
     /// Reserves enter the circuit's range check below 2^128 units; more is capped (conservative).
     uint256 internal constant MAX_RESERVE_UNITS = (1 << 128) - 1;
     uint256 internal constant PRESENT = 1 << 254;
+    /// Balances are range-checked below 2^64 units.
+    uint256 internal constant UNITS_BOUND = 1 << 64;
+
+    // Why an inclusion check fails: the codes and the order of zksolvency.verifier.inclusion.Rule.
+    uint256 public constant VALID = 0;
+    uint256 internal constant NO_RECORDS = 1;
+    uint256 internal constant SHAPE = 2;
+    uint256 internal constant ROW_RANGE = 3;
+    uint256 internal constant ODD_ROW = 4;
+    uint256 internal constant DUPLICATE_ROW = 5;
+    uint256 internal constant UNKNOWN_ASSET = 6;
+    uint256 internal constant UNITS_RANGE = 7;
+    uint256 internal constant EMPTY_SLOT_UNITS = 8;
+    uint256 internal constant ZERO_UNITS = 9;
+    uint256 internal constant EMPTY_NOT_LAST = 10;
+    uint256 internal constant ASSET_ORDER = 11;
+    uint256 internal constant EMPTY_RECORD = 12;
+    uint256 internal constant RECORD_HASH = 13;
+    uint256 internal constant PROOF_POINT = 14;
+    uint256 internal constant OPENING = 15;
 
     address public immutable owner;
     ISolvencyVerifier public immutable verifier;
@@ -49,11 +69,13 @@ contract SolvencyRegistry {
     // Three storage words a round: the inclusion commitment users open, compressed (x, the parity of y
     // at bit 255 and a set bit 254, so a recorded round's word is never 0; x < Q < 2^254), the
     // transcript's combination challenge, and when it was recorded.
+    // The third word also holds K, the round's asset count: a user's slot may name assets 1..K only.
     struct Round {
         uint256 commitment;
         uint256 gamma;
         uint64 blockNumber;
         uint64 timestamp;
+        uint32 assetCount;
     }
 
     struct RoundView {
@@ -62,6 +84,7 @@ contract SolvencyRegistry {
         uint256 gamma;
         uint64 blockNumber;
         uint64 timestamp;
+        uint32 assetCount;
     }
 
     mapping(bytes32 => Reserve[]) internal reserves; // keccak256(asset name) -> registered holders
@@ -175,11 +198,13 @@ contract SolvencyRegistry {
     function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
         bytes32 key = keccak256(bytes(roundId));
         if (rounds[key].commitment != 0) revert RoundExists(roundId);
+        if (inputs.length < 2 || inputs.length - 1 > type(uint32).max) revert BadInput("asset count");
         // The verifier reverts on any failure, and the revert propagates.
         uint256 gamma = verifier.verifyProofGamma(proof, inputs);
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
-        rounds[key] = Round(x | ((y & 1) << 255) | PRESENT, gamma, uint64(block.number), uint64(block.timestamp));
+        rounds[key] = Round(x | ((y & 1) << 255) | PRESENT, gamma, uint64(block.number), uint64(block.timestamp),
+                            uint32(inputs.length - 1));
         emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
     }
 
@@ -188,7 +213,7 @@ contract SolvencyRegistry {
         uint256 word = round.commitment;
         if (word == 0) revert UnknownRound();
         (uint256 x, uint256 y) = _decompress(word);
-        out = RoundView(x, y, round.gamma, round.blockNumber, round.timestamp);
+        out = RoundView(x, y, round.gamma, round.blockNumber, round.timestamp, round.assetCount);
     }
 
     /// @dev (x, y) of a stored commitment word: y = sqrt(x^3 + 3) = (x^3 + 3)^((Q + 1) / 4) (Q = 3 mod 4),
@@ -201,44 +226,139 @@ contract SolvencyRegistry {
 
     // ------------------------------------------------------------------ inclusion
 
-    /// @notice Whether `proof` opens the round's inclusion commitment at `row` to
-    ///         userHash + gamma asset_0 + gamma^2 units_0 + ... for slots = [asset_0, units_0, asset_1, ...].
-    ///         A record starts at an even row; an odd row is refused (there the column pairs two records).
-    function verifyInclusion(string calldata roundId, uint256 row, uint256 userHash, uint256[] calldata slots, uint256[2] calldata proof)
-        external
-        view
-        returns (bool)
-    {
+    /// @notice Whether a user's records, in index order, are in the round: every rule of
+    ///         zksolvency.verifier.inclusion holds and every opening of the inclusion commitment holds.
+    ///         rows[i] is record i's first row, recordHashes[i] its hash (computed by the user from their id,
+    ///         salt, i, rows.length and the slots), slots the records' S (asset, units) pairs one after the
+    ///         other, proofs the openings' (x, y) one after the other. Malformed input gives false, never a revert.
+    function verifyInclusion(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
+                             uint256[] calldata slots, uint256[] calldata proofs) external view returns (bool) {
+        return inclusionFailure(roundId, rows, recordHashes, slots, proofs) == VALID;
+    }
+
+    /// @notice The first rule the records break (a code of zksolvency.verifier.inclusion.Rule), or VALID.
+    function inclusionFailure(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
+                              uint256[] calldata slots, uint256[] calldata proofs) public view returns (uint256) {
         Round storage round = rounds[keccak256(bytes(roundId))];
         uint256 word = round.commitment;
         if (word == 0) revert UnknownRound();
-        if (row >= domainSize || row & 1 != 0 || userHash == 0 || userHash >= R) return false;
-        if (slots.length != 2 * slotsPerRecord) return false;
-        uint256 value = _combine(round.gamma, userHash, slots);
-        if (value == R || proof[0] >= Q || proof[1] >= Q) return false;
-        return _opens(word, value, _expmod(omega, row, R), proof);
-    }
-
-    /// @dev userHash + gamma slots[0] + gamma^2 slots[1] + ... mod R, or R (never a value) if a slot is not below R.
-    function _combine(uint256 gamma, uint256 userHash, uint256[] calldata slots) internal pure returns (uint256 value) {
-        for (uint256 k = slots.length; k > 0; k--) {
-            uint256 s = slots[k - 1];
-            if (s >= R) return R;
-            value = addmod(mulmod(value, gamma, R), s, R);
+        uint256 m = rows.length;
+        if (m == 0) return NO_RECORDS;
+        if (slots.length != m * 2 * slotsPerRecord || recordHashes.length != m || proofs.length != 2 * m) return SHAPE;
+        uint256 code = _canonicalFailure(rows, slots, round.assetCount);
+        if (code != VALID) return code;
+        for (uint256 i = 0; i < m; i++) {
+            if (recordHashes[i] == 0 || recordHashes[i] >= R) return RECORD_HASH;
         }
-        value = addmod(mulmod(value, gamma, R), userHash, R);
+        for (uint256 i = 0; i < m; i++) {
+            if (!_isPoint(proofs[2 * i], proofs[2 * i + 1])) return PROOF_POINT;
+        }
+        return _openAll(word, round.gamma, rows, recordHashes, slots, proofs) ? VALID : OPENING;
     }
 
-    /// @dev Whether proof opens the stored commitment to value at z:
-    ///      e(C - [value]_1 + z pi, [1]_2) * e(-pi, [tau]_2) == 1.
-    function _opens(uint256 word, uint256 value, uint256 z, uint256[2] calldata proof) internal view returns (bool) {
-        (uint256 ax, uint256 ay) = _mul(1, 2, (R - value) % R);
+    /// @dev Rules 3..12 of zksolvency.verifier.inclusion.check_canonical, in its order.
+    function _canonicalFailure(uint256[] calldata rows, uint256[] calldata slots, uint256 assetCount)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 width = 2 * slotsPerRecord;
+        uint256 lastAsset;
+        bool emptySeen;
+        for (uint256 i = 0; i < rows.length; i++) {
+            uint256 row = rows[i];
+            if (row >= domainSize) return ROW_RANGE;
+            if (row & 1 != 0) return ODD_ROW;
+            for (uint256 j = 0; j < i; j++) {
+                if (rows[j] == row) return DUPLICATE_ROW;
+            }
+            for (uint256 k = i * width; k < (i + 1) * width; k += 2) {
+                uint256 asset = slots[k];
+                uint256 units = slots[k + 1];
+                if (asset > assetCount) return UNKNOWN_ASSET;
+                if (units >= UNITS_BOUND) return UNITS_RANGE;
+                if (asset == 0) {
+                    if (units != 0) return EMPTY_SLOT_UNITS;
+                    emptySeen = true;
+                    continue;
+                }
+                if (units == 0) return ZERO_UNITS;
+                if (emptySeen) return EMPTY_NOT_LAST;
+                if (asset <= lastAsset) return ASSET_ORDER;
+                lastAsset = asset;
+            }
+        }
+        if (rows.length > 1) {
+            bool labelled;
+            for (uint256 k = (rows.length - 1) * width; k < rows.length * width; k += 2) {
+                if (slots[k] != 0) labelled = true;
+            }
+            if (!labelled) return EMPTY_RECORD;
+        }
+        return VALID;
+    }
+
+    function _isPoint(uint256 x, uint256 y) internal pure returns (bool) {
+        if (x >= Q || y >= Q) return false;
+        if (x == 0 && y == 0) return true; // the point at infinity, as the precompiles encode it
+        return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
+    }
+
+    /// @dev hash + gamma slots[0] + gamma^2 slots[1] + ... mod R (slots below 2^64: checked before).
+    function _combine(uint256 gamma, uint256 recordHash, uint256[] calldata slots) internal pure returns (uint256 value) {
+        for (uint256 k = slots.length; k > 0; k--) {
+            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
+        }
+        value = addmod(mulmod(value, gamma, R), recordHash, R);
+    }
+
+    struct Batch {
+        uint256 rho; // the weight of record i is rho^i
+        uint256 weight;
+        uint256 commitmentWeight; // sum rho^i
+        uint256 valueWeight; // sum rho^i v_i
+        uint256 lx; // sum rho^i z_i pi_i
+        uint256 ly;
+        uint256 px; // sum rho^i pi_i
+        uint256 py;
+    }
+
+    /// @dev All openings at once: e(sum rho^i (C - [v_i] + z_i pi_i), [1]) e(-sum rho^i pi_i, [tau]) == 1,
+    ///      rho from a hash of everything checked (one record needs no rho).
+    function _openAll(uint256 word, uint256 gamma, uint256[] calldata rows, uint256[] calldata recordHashes,
+                      uint256[] calldata slots, uint256[] calldata proofs) internal view returns (bool) {
+        uint256 width = 2 * slotsPerRecord;
+        Batch memory b;
+        b.rho = rows.length == 1 ? 1 : uint256(keccak256(abi.encode(word, gamma, rows, recordHashes, slots, proofs))) % R;
+        if (b.rho == 0) b.rho = 1;
+        b.weight = 1;
+        for (uint256 i = 0; i < rows.length; i++) {
+            uint256 value = _combine(gamma, recordHashes[i], slots[i * width:(i + 1) * width]);
+            uint256 z = _expmod(omega, rows[i], R);
+            b.commitmentWeight = addmod(b.commitmentWeight, b.weight, R);
+            b.valueWeight = addmod(b.valueWeight, mulmod(b.weight, value, R), R);
+            (uint256 tx, uint256 ty) = _mul(proofs[2 * i], proofs[2 * i + 1], mulmod(b.weight, z, R));
+            (b.lx, b.ly) = _add(b.lx, b.ly, tx, ty);
+            if (b.weight == 1) {
+                (tx, ty) = (proofs[2 * i], proofs[2 * i + 1]);
+            } else {
+                (tx, ty) = _mul(proofs[2 * i], proofs[2 * i + 1], b.weight);
+            }
+            (b.px, b.py) = _add(b.px, b.py, tx, ty);
+            b.weight = mulmod(b.weight, b.rho, R);
+        }
         (uint256 cx, uint256 cy) = _decompress(word);
-        (ax, ay) = _add(ax, ay, cx, cy);
-        (cx, cy) = _mul(proof[0], proof[1], z);
-        (ax, ay) = _add(ax, ay, cx, cy);
-        uint256 negY = proof[1] == 0 ? 0 : Q - proof[1];
-        uint256[12] memory input = [ax, ay, g2x1, g2x0, g2y1, g2y0, proof[0], negY, tauX1, tauX0, tauY1, tauY0];
+        if (b.commitmentWeight != 1) (cx, cy) = _mul(cx, cy, b.commitmentWeight);
+        (b.lx, b.ly) = _add(b.lx, b.ly, cx, cy);
+        (cx, cy) = _mul(1, 2, (R - b.valueWeight) % R);
+        (b.lx, b.ly) = _add(b.lx, b.ly, cx, cy);
+        return _pairs(b.lx, b.ly, b.px, b.py);
+    }
+
+    /// @dev e((lx, ly), [1]_2) * e(-(px, py), [tau]_2) == 1.
+    function _pairs(uint256 lx, uint256 ly, uint256 px, uint256 py) internal view returns (bool) {
+        uint256 negY = py == 0 ? 0 : Q - py;
+        uint256[12] memory input = [lx, ly, g2x1, g2x0, g2y1, g2y0, px, negY, tauX1, tauX0, tauY1, tauY0];
         uint256[1] memory out;
         bool ok;
         assembly {

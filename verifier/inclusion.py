@@ -1,33 +1,116 @@
-"""A user's inclusion check: one KZG opening of the round's inclusion column at the user's record.
+"""A user's inclusion check: the canonical form of their records, and KZG openings of the round's inclusion column.
 
 The solvency circuit's ``inclusion`` column holds, on the even row i where a
-record starts, ``G(omega^i) = user_hash + gamma asset_0 + gamma^2 balance_0 + ...``
-over the record's two rows, with gamma drawn by the round's transcript after
-the witness commitments. Odd rows are refused: there G would pair the halves
-of two records. Given the record's values (recomputed by the user: the hash from their id and salt, the
-slots from what the exchange shows them), the opening pi proves
+record starts, ``G(omega^i) = h + gamma asset_0 + gamma^2 units_0 + ...`` over
+the record's two rows, with gamma drawn by the round's transcript after the
+witness commitments, and h the record hash (``zksolvency.hashing.record_hash``:
+Keccak over the round, the user id, the salt, the record's index and count,
+and every slot). A user's records are checked in one place (``check_records``),
+which every verification path calls; the registry's ``inclusionFailure``
+applies the same rules in the same order and returns the same ``Rule``.
 
-    e(C_G - [v]_1 + omega^i pi, [1]_2) = e(pi, [tau]_2),    v = sum_j gamma^j values_j
+Why a shown record is the record the totals count: the table (user-hash,
+asset and limb columns) is committed before gamma is drawn. If the user is
+shown slots s' at row i while the table holds (h_t, s_t) there, the check
+needs ``H(.., s') + sum gamma^j s'_j = h_t + sum gamma^j s_t,j``. For s' = s_t
+this is the user's own hash. For s' != s_t, either H(.., s') was fixed before
+gamma, and a non-zero polynomial of degree <= 2S in gamma vanishes (probability
+2S/r per transcript), or it is a fresh random-oracle output hitting a fixed
+target (1/r per hash). So every shown slot is a table slot, and every table
+slot counts in the totals. The canonical rules make the shown record unique:
+assets strictly increasing across the user's records (each asset once), no
+labelled slot without units, empty slots exactly (0, 0) and only at the end,
+no record other than the first entirely empty, and the record count m in the
+hash, so that no record can be hidden, split, duplicated or relabelled. Rows
+are even (on an odd row the column pairs the halves of two records, whose
+slots would then be shown twice), below n (omega^(i + n) = omega^i: a row past
+n would show row i's record again) and distinct.
 
-where C_G is the proof's commitment to the column. Since the values were
-fixed by commitments made before gamma was drawn, a wrong balance, asset,
-hash or row passes with probability at most (number of values) / r.
+Openings are checked together: for records (z_k, v_k, pi_k) and a random rho,
+
+    e(sum rho^k (C - [v_k]_1 + z_k pi_k), [1]_2) = e(sum rho^k pi_k, [tau]_2)
+
+which holds for every rho if every opening holds, and otherwise for at most
+m - 1 values of rho.
 """
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from enum import IntEnum
+
 from py_ecc.optimized_bn128 import add, multiply, neg
 
-from zksolvency.circuits.solvency import RECORD_ROWS
-from zksolvency.constants import R_MODULUS
-from zksolvency.encoding import G1Point
-from zksolvency.verifier.formats import VerifyingKey
+from zksolvency.circuits.solvency import BALANCE_BITS, RECORD_ROWS
+from zksolvency.constants import Q_MODULUS, R_MODULUS
+from zksolvency.encoding import G1Point, G2Point
 from zksolvency.verifier.kzg import pairing_product_is_one
 from zksolvency.verifier.plonk import domain_generator
 
+UNITS_BOUND = 1 << BALANCE_BITS  # balances are range-checked below 2^64 units
+
+
+class Rule(IntEnum):
+    """Why a user's records are refused, in the order the rules are checked (the registry uses the same codes)."""
+
+    VALID = 0
+    NO_RECORDS = 1  # no record at all
+    SHAPE = 2  # a record without exactly S slots (on-chain: array lengths that do not fit)
+    ROW_RANGE = 3  # a row at or past n
+    ODD_ROW = 4  # records start at even rows
+    DUPLICATE_ROW = 5  # a row shown twice
+    UNKNOWN_ASSET = 6  # an asset index outside 1..K
+    UNITS_RANGE = 7  # units of 2^64 or more
+    EMPTY_SLOT_UNITS = 8  # an empty slot (asset 0) holding units
+    ZERO_UNITS = 9  # a labelled slot with zero units
+    EMPTY_NOT_LAST = 10  # a labelled slot after an empty one
+    ASSET_ORDER = 11  # assets not strictly increasing across the user's records
+    EMPTY_RECORD = 12  # a record other than the first with no labelled slot
+    RECORD_HASH = 13  # a record hash that is zero (padding) or not below r
+    PROOF_POINT = 14  # an opening that is not a point of G1
+    OPENING = 15  # the openings do not hold (pairing check)
+    # Checked first, by the paths that read a user's file (the registry's view sees no ids or names):
+    ROUND_ID = 16  # the file is for another round
+    USER_ID = 17  # the file is for another user id than the customer's
+    ASSET_LIST = 18  # the file's asset names are not the round's K assets
+    ROUND_RECORD = 19  # the registry's record of the round is not the round file's
+
 
 class InclusionError(Exception):
-    """An inclusion proof that does not hold; the message says which row and why."""
+    """Records that do not prove inclusion; ``rule`` says which rule failed, the message where."""
+
+    def __init__(self, rule: Rule, message: str):
+        super().__init__(message)
+        self.rule = Rule(rule)
+
+
+@dataclass(frozen=True)
+class InclusionKeys:
+    """What a user's records are checked against: the round's shape, its commitment and gamma, the SRS points."""
+
+    log_n: int
+    slots: int  # S, per record
+    asset_count: int  # K: asset indices 1..K
+    commitment: G1Point  # the inclusion column's commitment
+    gamma: int
+    g1: G1Point
+    g2: G2Point
+    tau_g2: G2Point
+
+    @property
+    def n(self) -> int:
+        return 1 << self.log_n
+
+
+@dataclass(frozen=True)
+class Record:
+    """One of a user's records as integers: its first row, hash, S (asset index, units) slots, opening (x, y)."""
+
+    row: int
+    record_hash: int
+    slots: tuple
+    proof: tuple
 
 
 def combine(values, gamma: int) -> int:
@@ -38,24 +121,91 @@ def combine(values, gamma: int) -> int:
     return acc
 
 
-def opening_holds(vk: VerifyingKey, commitment: G1Point, row: int, value: int, opening: G1Point) -> bool:
-    """The pairing check of one opening of ``commitment`` at omega^row to ``value``."""
-    z = pow(domain_generator(vk.log_n), row, R_MODULUS)
-    lhs = add(commitment.to_py_ecc(), neg(multiply(vk.g1.to_py_ecc(), value % R_MODULUS)))
+def opened_value(record: Record, gamma: int) -> int:
+    """h + gamma asset_0 + gamma^2 units_0 + ..: the inclusion column's value at the record's row."""
+    return combine([record.record_hash] + [v for slot in record.slots for v in slot], gamma)
+
+
+def check_canonical(keys: InclusionKeys, records) -> None:
+    """Raise InclusionError unless the records' rows and slots are in the one canonical form (rules 1..12)."""
+    if not records:
+        raise InclusionError(Rule.NO_RECORDS, "no records")
+    for i, r in enumerate(records):
+        if len(r.slots) != keys.slots:
+            raise InclusionError(Rule.SHAPE, f"record {i}: {len(r.slots)} slots, the round has {keys.slots}")
+    seen, last_asset, empty_seen = set(), 0, False
+    for i, r in enumerate(records):
+        where = f"record {i} (row {r.row})"
+        if not 0 <= r.row < keys.n:
+            raise InclusionError(Rule.ROW_RANGE, f"{where}: the round has {keys.n} rows")
+        if r.row % RECORD_ROWS:
+            raise InclusionError(Rule.ODD_ROW, f"{where}: odd; records start at even rows")
+        if r.row in seen:
+            raise InclusionError(Rule.DUPLICATE_ROW, f"{where}: the row is shown twice")
+        seen.add(r.row)
+        for k, (asset, units) in enumerate(r.slots):
+            at = f"{where}, slot {k}"
+            if not 0 <= asset <= keys.asset_count:
+                raise InclusionError(Rule.UNKNOWN_ASSET, f"{at}: not one of the round's {keys.asset_count} assets")
+            if not 0 <= units < UNITS_BOUND:
+                raise InclusionError(Rule.UNITS_RANGE, f"{at}: {units} units is not below 2^64")
+            if asset == 0:
+                if units:
+                    raise InclusionError(Rule.EMPTY_SLOT_UNITS, f"{at}: an empty slot holds {units} units")
+                empty_seen = True
+                continue
+            if units == 0:
+                raise InclusionError(Rule.ZERO_UNITS, f"{at}: a labelled slot with zero units")
+            if empty_seen:
+                raise InclusionError(Rule.EMPTY_NOT_LAST, f"{at}: a balance after an empty slot")
+            if asset <= last_asset:
+                raise InclusionError(Rule.ASSET_ORDER, f"{at}: assets must be distinct and increasing")
+            last_asset = asset
+    if len(records) > 1 and all(asset == 0 for asset, _ in records[-1].slots):
+        raise InclusionError(Rule.EMPTY_RECORD, f"record {len(records) - 1}: empty, yet not the only record")
+
+
+def check_records(keys: InclusionKeys, records, rho: int | None = None) -> None:
+    """Raise InclusionError unless ``records`` (a user's, in index order) are canonical and open correctly."""
+    check_canonical(keys, records)
+    for i, r in enumerate(records):
+        if not 0 < r.record_hash < R_MODULUS:
+            raise InclusionError(Rule.RECORD_HASH, f"record {i}: a zero hash is padding, not a record")
+    points = []
+    for i, r in enumerate(records):
+        x, y = r.proof
+        point = G1Point(x, y)
+        if not (0 <= x < Q_MODULUS and 0 <= y < Q_MODULUS and point.is_on_curve()):
+            raise InclusionError(Rule.PROOF_POINT, f"record {i}: the opening is not a point of G1")
+        points.append(point)
+    claims = [(r.row, opened_value(r, keys.gamma), p) for r, p in zip(records, points)]
+    if not openings_hold(keys, claims, rho):
+        raise InclusionError(Rule.OPENING, "the openings do not match these records (pairing check failed)")
+
+
+def openings_hold(keys: InclusionKeys, claims, rho: int | None = None) -> bool:
+    """Whether every (row, value, opening) opens the commitment, checked with one random combination."""
+    rho = secrets.randbelow(R_MODULUS - 1) + 1 if rho is None else rho
+    w = domain_generator(keys.log_n)
+    weight, c_weight, v_weight = 1, 0, 0
+    lhs, right = None, None
+    for row, value, proof in claims:
+        p = proof.to_py_ecc()
+        z = pow(w, row, R_MODULUS)
+        c_weight = (c_weight + weight) % R_MODULUS
+        v_weight = (v_weight + weight * value) % R_MODULUS
+        term, pi = multiply(p, weight * z % R_MODULUS), multiply(p, weight)
+        lhs = term if lhs is None else add(lhs, term)
+        right = pi if right is None else add(right, pi)
+        weight = weight * rho % R_MODULUS
+    lhs = add(lhs, multiply(keys.commitment.to_py_ecc(), c_weight))
+    lhs = add(lhs, neg(multiply(keys.g1.to_py_ecc(), v_weight)))
+    return pairing_product_is_one([(lhs, keys.g2.to_py_ecc()), (neg(right), keys.tau_g2.to_py_ecc())])
+
+
+def opening_holds(keys, commitment: G1Point, row: int, value: int, opening: G1Point) -> bool:
+    """The pairing check of one opening of ``commitment`` at omega^row to ``value`` (``keys``: g1, g2, tau_g2)."""
+    z = pow(domain_generator(keys.log_n), row, R_MODULUS)
+    lhs = add(commitment.to_py_ecc(), neg(multiply(keys.g1.to_py_ecc(), value % R_MODULUS)))
     lhs = add(lhs, multiply(opening.to_py_ecc(), z))
-    return pairing_product_is_one([(lhs, vk.g2.to_py_ecc()), (neg(opening.to_py_ecc()), vk.tau_g2.to_py_ecc())])
-
-
-def verify_row(vk: VerifyingKey, commitment: G1Point, gamma: int, row: int, values, opening: G1Point) -> None:
-    """Raise InclusionError unless ``values`` ([user_hash, asset_0, balance_0, ..]) sit at ``row``."""
-    n = 1 << vk.log_n
-    if not isinstance(row, int) or not 0 <= row < n:
-        raise InclusionError(f"row {row} is outside the round's {n} rows")
-    if row % RECORD_ROWS:
-        raise InclusionError(f"row {row} is odd: records start at even rows")
-    if values[0] % R_MODULUS == 0:
-        raise InclusionError(f"row {row}: a zero user hash is padding, not a user")
-    if any(not 0 <= v < R_MODULUS for v in values):
-        raise InclusionError(f"row {row}: a value is not a field element")
-    if not opening_holds(vk, commitment, row, combine(values, gamma), opening):
-        raise InclusionError(f"row {row}: the opening does not match these values (pairing check failed)")
+    return pairing_product_is_one([(lhs, keys.g2.to_py_ecc()), (neg(opening.to_py_ecc()), keys.tau_g2.to_py_ecc())])

@@ -20,7 +20,12 @@ commitments; the user count appears only as the power of two n.
 An inclusion file (one user's, exported by the exchange)::
 
     format, round_id, user_id, salt (0x, 32 bytes), assets (the round's names, in index order),
-    rows: [{"row", "slots": [{"asset": name | null, "units": "..."}], "proof": 0x..}]
+    records: [{"row", "slots": [{"asset": name | null, "units": "..."}], "proof": 0x..}]
+
+The records are in index order: record k of m is the k-th, and its hash
+commits to k and m (``zksolvency.hashing.record_hash``). Only the form is
+checked here; the rules a verifier applies (``zksolvency.verifier.inclusion``)
+are checked there, on every path alike.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from zksolvency.files import write_atomic
 from zksolvency.verifier.formats import VerifyingKey
 
 ROUND_FORMAT = "zksolvency-round/1"
-INCLUSION_FORMAT = "zksolvency-inclusion/1"
+INCLUSION_FORMAT = "zksolvency-inclusion/2"
 
 
 class ArtifactError(ValueError):
@@ -154,10 +159,10 @@ class RoundStatement:
 
 
 @dataclass(frozen=True)
-class InclusionRow:
+class InclusionRecord:
     row: int
     slots: tuple  # (asset name or None, units)
-    proof: G1Point
+    proof: G1Point  # as written: its validity is an inclusion rule (zksolvency.verifier.inclusion.Rule)
 
 
 @dataclass(frozen=True)
@@ -165,8 +170,8 @@ class InclusionFile:
     round_id: str
     user_id: str
     salt: bytes
-    rows: tuple  # InclusionRow
-    assets: tuple = ()  # the round's asset names in index order (for checks against the chain alone)
+    records: tuple  # InclusionRecord, in index order
+    assets: tuple  # the round's asset names in index order (for checks against the chain alone)
 
     def to_json(self) -> dict:
         return {
@@ -175,13 +180,13 @@ class InclusionFile:
             "user_id": self.user_id,
             "salt": "0x" + self.salt.hex(),
             "assets": list(self.assets),
-            "rows": [
+            "records": [
                 {
                     "row": r.row,
                     "slots": [{"asset": a, "units": str(u)} for a, u in r.slots],
                     "proof": r.proof.hex(),
                 }
-                for r in self.rows
+                for r in self.records
             ],
         }
 
@@ -195,33 +200,28 @@ class InclusionFile:
 
     @staticmethod
     def from_json(obj, where: str) -> "InclusionFile":
-        f = _Fields(obj, where)
+        f = _Fields(obj, where, ("format", "round_id", "user_id", "salt", "assets", "records"))
         if f.text("format") != INCLUSION_FORMAT:
             raise ArtifactError(f"{where}: format {obj.get('format')!r} is not {INCLUSION_FORMAT!r}")
-        salt = f.hex_bytes("salt")
-        if len(salt) != 32:
-            raise ArtifactError(f"{where}: salt must be 32 bytes")
-        rows = []
-        for i, r in enumerate(f.get("rows", list)):
-            rf = _Fields(r, f"{where}: rows[{i}]")
+        salt = f.hex_bytes("salt", 32)
+        records = []
+        for i, r in enumerate(f.get("records", list)):
+            rf = _Fields(r, f"{where}: records[{i}]", ("row", "slots", "proof"))
             slots = []
             for k, s in enumerate(rf.get("slots", list)):
-                sf = _Fields(s, f"{where}: rows[{i}].slots[{k}]")
-                asset = s.get("asset") if isinstance(s, dict) else None
-                if asset is not None and not isinstance(asset, str):
-                    raise ArtifactError(f"{where}: rows[{i}].slots[{k}].asset must be a name or null")
-                slots.append((asset, _decimal(sf.get("units", str), f"{where}: rows[{i}].slots[{k}].units")))
-            try:
-                proof = G1Point.from_hex(rf.text("proof"), f"{where}: rows[{i}].proof")
-            except EncodingError as e:
-                raise ArtifactError(str(e)) from None
-            rows.append(InclusionRow(rf.integer("row"), tuple(slots), proof))
-        if not rows:
-            raise ArtifactError(f"{where}: no rows")
-        assets = obj.get("assets", [])
-        if not isinstance(assets, list) or not all(isinstance(a, str) for a in assets) or len(set(assets)) != len(assets):
+                sf = _Fields(s, f"{where}: records[{i}].slots[{k}]", ("asset", "units"))
+                asset = sf.get("asset", (str, type(None)))
+                slots.append((asset, _decimal(sf.get("units", str), f"{sf.where}.units")))
+            x, y = (int.from_bytes(half, "big") for half in _halves(rf.hex_bytes("proof", 64)))
+            records.append(InclusionRecord(rf.integer("row"), tuple(slots), G1Point(x, y)))
+        assets = f.get("assets", list)
+        if not all(isinstance(a, str) for a in assets) or len(set(assets)) != len(assets):
             raise ArtifactError(f"{where}: assets must be a list of distinct names")
-        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(rows), tuple(assets))
+        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(records), tuple(assets))
+
+
+def _halves(data: bytes):
+    return data[:32], data[32:]
 
 
 def _load_json(path: Path, what: str):
@@ -247,19 +247,28 @@ def _decimal(text, where: str) -> int:
 
 
 class _Fields:
-    """Typed access to a JSON object's fields with errors that name the field."""
+    """Typed access to a JSON object's fields with errors that name the field; ``keys``: exactly these."""
 
-    def __init__(self, obj, where: str):
+    def __init__(self, obj, where: str, keys=None):
         if not isinstance(obj, dict):
             raise ArtifactError(f"{where}: expected a JSON object")
         self.obj, self.where = obj, where
+        if keys is not None:
+            missing = [k for k in keys if k not in obj]
+            extra = sorted(set(obj) - set(keys))
+            if missing:
+                raise ArtifactError(f"{where}: missing field {missing[0]!r}")
+            if extra:
+                raise ArtifactError(f"{where}: unexpected field {extra[0]!r}")
 
     def get(self, key: str, kind):
         if key not in self.obj:
             raise ArtifactError(f"{self.where}: missing field {key!r}")
         value = self.obj[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ArtifactError(f"{self.where}: field {key!r} must be a {kind.__name__}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (int in kinds and isinstance(value, bool)):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise ArtifactError(f"{self.where}: field {key!r} must be a {names}")
         return value
 
     def text(self, key: str) -> str:
@@ -268,11 +277,15 @@ class _Fields:
     def integer(self, key: str) -> int:
         return self.get(key, int)
 
-    def hex_bytes(self, key: str) -> bytes:
+    def hex_bytes(self, key: str, length: int | None = None) -> bytes:
+        """0x and lowercase or uppercase hex digits only (of ``length`` bytes when given)."""
         text = self.text(key)
-        if not text.startswith("0x"):
-            raise ArtifactError(f"{self.where}: field {key!r} must be 0x-prefixed hex")
-        try:
-            return bytes.fromhex(text[2:])
-        except ValueError:
-            raise ArtifactError(f"{self.where}: field {key!r} is not valid hex") from None
+        digits = text[2:]
+        if not text.startswith("0x") or len(digits) % 2 or not all(c in _HEX for c in digits):
+            raise ArtifactError(f"{self.where}: field {key!r} must be 0x and an even number of hex digits")
+        if length is not None and len(digits) != 2 * length:
+            raise ArtifactError(f"{self.where}: field {key!r} must be {length} bytes")
+        return bytes.fromhex(digits)
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from zksolvency.artifacts import InclusionFile, RoundStatement
 from zksolvency.circuits.constraint_system import GAMMA
-from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape, inclusion_values
-from zksolvency.hashing import round_tag, user_hash
-from zksolvency.verifier.inclusion import InclusionError, verify_row
+from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
+from zksolvency.hashing import record_hash, round_tag, user_prefix
+from zksolvency.verifier.inclusion import InclusionError, InclusionKeys, Record, Rule, check_records
 from zksolvency.verifier.formats import VerifyingKey
 from zksolvency.verifier.plonk import VerificationError, VerifiedProof, verify
 
@@ -55,39 +55,59 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False,
     return VerifiedRound(statement, circuit, verified)
 
 
-def check_inclusion(inclusion: InclusionFile, verified: VerifiedRound, expected_user_id: str | None = None) -> dict:
-    """Raise InclusionError unless every row of the user's file opens correctly; return balances by asset."""
-    statement = verified.statement
-    if inclusion.round_id != statement.round_id:
-        raise InclusionError(f"the inclusion proof is for round {inclusion.round_id!r}, not {statement.round_id!r}")
-    if expected_user_id is not None and expected_user_id != inclusion.user_id:
-        raise InclusionError("the inclusion proof is for another user id")
-    if inclusion.assets and tuple(inclusion.assets) != tuple(a.name for a in statement.assets):
-        raise InclusionError("the inclusion file lists the round's assets in another order than the round")
-    index = {a.name: j for j, a in enumerate(statement.assets, start=1)}
-    h = user_hash(statement.round_id, inclusion.user_id, inclusion.salt)
-    gamma = verified.verified.challenges[GAMMA]
-    balances = {a.name: 0 for a in statement.assets}
-    seen = set()
-    for r in inclusion.rows:
-        if r.row in seen:
-            raise InclusionError(f"row {r.row} appears twice")
-        seen.add(r.row)
-        if len(r.slots) != statement.slots:
-            raise InclusionError(f"row {r.row}: {len(r.slots)} slots, the round has {statement.slots} per record")
-        slots = []
-        for name, units in r.slots:
-            if name is None:
-                if units:
-                    raise InclusionError(f"row {r.row}: an empty slot holds {units} units")
-                slots.append((0, 0))
-                continue
-            if name not in index:
-                raise InclusionError(f"row {r.row}: asset {name!r} is not in this round")
-            if units >> 64:
-                raise InclusionError(f"row {r.row}: {units} units of {name} is not below 2^64")
-            slots.append((index[name], units))
-            balances[name] += units
-        verify_row(statement.verifying_key, statement.inclusion_commitment, gamma, r.row,
-                   inclusion_values(h, slots), r.proof)
+def round_keys(verified: VerifiedRound) -> InclusionKeys:
+    """What a user's records are checked against, taken from a verified round."""
+    st, vk = verified.statement, verified.statement.verifying_key
+    return InclusionKeys(st.log_n, st.slots, len(st.assets), st.inclusion_commitment,
+                         verified.verified.challenges[GAMMA], vk.g1, vk.g2, vk.tau_g2)
+
+
+def records_of(inclusion: InclusionFile, asset_names) -> list:
+    """The file's records as the integers every verifier checks: names as indices, hashes recomputed.
+
+    An empty slot is asset 0; a name that is not one of the round's gets index
+    K + 1, which every verifier refuses (Rule.UNKNOWN_ASSET) in its place among
+    the rules.
+    """
+    index = {name: j for j, name in enumerate(asset_names, start=1)}
+    unknown = len(index) + 1
+    prefix = user_prefix(inclusion.round_id, inclusion.user_id, inclusion.salt)
+    count = len(inclusion.records)
+    out = []
+    for k, r in enumerate(inclusion.records):
+        slots = tuple((0 if name is None else index.get(name, unknown), units) for name, units in r.slots)
+        out.append(Record(r.row, record_hash(prefix, k, count, slots), slots, (r.proof.x, r.proof.y)))
+    return out
+
+
+def check_identity(inclusion: InclusionFile, round_id: str, user_id: str | None) -> None:
+    """Raise InclusionError unless the file is for this round and (when given) for this user id."""
+    if inclusion.round_id != round_id:
+        raise InclusionError(Rule.ROUND_ID, f"the inclusion file is for round {inclusion.round_id!r}, not {round_id!r}")
+    if user_id is not None and inclusion.user_id != user_id:
+        raise InclusionError(Rule.USER_ID, f"the inclusion file is for user id {inclusion.user_id!r}, not {user_id!r}")
+
+
+def balances_of(records, asset_names) -> dict:
+    """Every asset's balance in checked records (canonical: each asset in at most one slot)."""
+    balances = {name: 0 for name in asset_names}
+    for r in records:
+        for asset, units in r.slots:
+            if asset:
+                balances[asset_names[asset - 1]] += units
     return balances
+
+
+def check_inclusion(inclusion: InclusionFile, keys: InclusionKeys, round_id: str, asset_names,
+                    user_id: str | None, final=None) -> dict:
+    """Raise InclusionError unless the user's file proves their records in the round; return balances by asset.
+
+    ``final(keys, records)`` decides on the records (default ``check_records``; the
+    registry's view through ``zksolvency.onchain.ViewCheck``).
+    """
+    check_identity(inclusion, round_id, user_id)
+    if len(asset_names) != keys.asset_count:
+        raise InclusionError(Rule.ASSET_LIST, f"{len(asset_names)} asset names for a round of {keys.asset_count}")
+    records = records_of(inclusion, asset_names)
+    (final or check_records)(keys, records)
+    return balances_of(records, asset_names)

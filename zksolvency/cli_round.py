@@ -2,47 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import sys
 from pathlib import Path
 
 import click
 
-
-def _progress(message: str) -> None:
-    click.echo(f"… {message}", err=True)
-
-
-def _emit(result: dict, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(result, sort_keys=True, ensure_ascii=False) if as_json else text)
-
-
-def clean_errors(fn):
-    """Turn the project's input and verification errors into one line on stderr and exit status 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from zksolvency.artifacts import ArtifactError
-        from zksolvency.encoding import EncodingError
-        from zksolvency.round import RoundError
-        from zksolvency.store import StoreError
-
-        try:
-            return fn(*args, **kwargs)
-        except (ArtifactError, EncodingError, RoundError, StoreError) as e:
-            raise click.ClickException(str(e)) from None
-        except _input_errors() as e:
-            raise click.ClickException(str(e)) from None
-
-    return wrapper
-
-
-def _input_errors() -> tuple:
-    from zksolvency.ingest import LedgerError, SpecError
-    from zksolvency.prover.srs import SetupError
-
-    return (LedgerError, SpecError, SetupError)
+from zksolvency.cli_common import clean_errors, connect as _connect, emit as _emit, progress as _progress
 
 
 @click.command("prove")
@@ -165,7 +130,7 @@ def verify_command(round_file, allow_insecure_srs, srs_path, as_json):
 @clean_errors
 def inclusion_command(round_dir, user_id, out_file):
     """Export one user's inclusion proof from the exchange's private store."""
-    from zksolvency.artifacts import InclusionFile, InclusionRow, RoundStatement
+    from zksolvency.artifacts import InclusionFile, InclusionRecord, RoundStatement
     from zksolvency.encoding import G1Point
     from zksolvency.round import ROUND_FILE
     from zksolvency.store import STORE_NAME, read_user
@@ -178,7 +143,7 @@ def inclusion_command(round_dir, user_id, out_file):
         user_id,
         salt,
         tuple(
-            InclusionRow(row, tuple((names[a - 1] if a else None, u) for a, u in slots), G1Point.from_bytes(proof))
+            InclusionRecord(row, tuple((names[a - 1] if a else None, u) for a, u in slots), G1Point.from_bytes(proof))
             for row, slots, proof in rows
         ),
         tuple(names),
@@ -189,54 +154,64 @@ def inclusion_command(round_dir, user_id, out_file):
 
 @click.command("verify-inclusion")
 @click.argument("inclusion_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user-id", required=True, help="Your user id: a file made out to another id is refused.")
 @click.option("--round", "round_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="The round's round.json (checks the round's proof too).")
+              help="The round's round.json (its proof is verified; with --rpc, it must be the recorded round).")
 @click.option("--rpc", default=None, help="Check against the commitment recorded on-chain (with --registry).")
 @click.option("--registry", "registry_address", default=None, help="The SolvencyRegistry's address.")
-@click.option("--onchain", is_flag=True, help="With --rpc: check through the registry's view function.")
-@click.option("--user-id", default=None, help="Your user id: refuse a file made out to another id.")
+@click.option("--onchain", is_flag=True,
+              help="With --rpc: let the registry's view decide (sends the records' slots and hashes to the node).")
 @click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def verify_inclusion_command(inclusion_file, round_file, rpc, registry_address, onchain, user_id, allow_insecure_srs,
+def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_address, onchain, allow_insecure_srs,
                              as_json):
-    """Check your inclusion proof (against round.json, or against the chain); show your balance of every asset."""
+    """Check your inclusion proof (against round.json, the chain, or both); show your balance of every asset."""
     from zksolvency.artifacts import InclusionFile, RoundStatement
+    from zksolvency.audit import check_inclusion, round_keys, verify_round
+    from zksolvency.verifier.inclusion import InclusionError
+    from zksolvency.verifier.plonk import VerificationError
 
     if (rpc is None) != (registry_address is None):
         raise click.UsageError("--rpc and --registry go together")
     if onchain and rpc is None:
         raise click.UsageError("--onchain needs --rpc and --registry")
     if rpc is None and round_file is None:
-        raise click.UsageError("give --round round.json, or --rpc and --registry")
-    if rpc is not None:
-        from zksolvency.cli_chain import verify_inclusion_onchain
-
-        if user_id is not None and InclusionFile.load(inclusion_file).user_id != user_id:
-            raise click.ClickException("the inclusion proof is for another user id")
-        return verify_inclusion_onchain(inclusion_file, rpc, registry_address, onchain, as_json)
-    from zksolvency.audit import check_inclusion, verify_round
-    from zksolvency.verifier.inclusion import InclusionError
-    from zksolvency.verifier.plonk import VerificationError
-
+        raise click.UsageError("give --round round.json, or --rpc and --registry (or both)")
     inclusion = InclusionFile.load(inclusion_file)
-    statement = RoundStatement.load(round_file)
+    statement = RoundStatement.load(round_file) if round_file is not None else None
+    round_id = statement.round_id if statement is not None else inclusion.round_id
+    report = {"round_id": round_id, "user_id": user_id}
+    where = []
     try:
-        verified = verify_round(statement, allow_insecure_srs)
-        balances = check_inclusion(inclusion, verified, user_id)
+        keys = None
+        if statement is not None:
+            keys = round_keys(verify_round(statement, allow_insecure_srs))
+            names = [a.name for a in statement.assets]
+            decimals = {a.name: a.decimals for a in statement.assets}
+            where.append(f"round file {round_file}")
+        if rpc is not None:
+            from zksolvency.onchain import ViewCheck, recorded_keys, registry_contract
+
+            registry = registry_contract(_connect(rpc), registry_address)
+            keys, block = recorded_keys(registry, round_id, keys)
+            if statement is None:
+                names, decimals = list(inclusion.assets), None
+            where.append(f"registry {registry.address} (recorded in block {block})")
+        final = ViewCheck(registry, round_id) if onchain else None
+        balances = check_inclusion(inclusion, keys, round_id, names, user_id, final)
     except (VerificationError, InclusionError) as e:
-        _emit({"valid": False, "reason": str(e), "round_id": statement.round_id, "user_id": inclusion.user_id},
-              as_json, f"INVALID: {e}")
+        rule = getattr(e, "rule", None)
+        report.update(valid=False, reason=str(e), rule=rule.name if rule is not None else "proof")
+        _emit(report, as_json, f"INVALID: user id {user_id!r}, round {round_id!r}: {e}")
         sys.exit(1)
-    report = {
-        "valid": True,
-        "round_id": statement.round_id,
-        "user_id": inclusion.user_id,
-        "balances": {k: str(v) for k, v in balances.items()},
-    }
-    decimals = {a.name: a.decimals for a in statement.assets}
-    lines = [f"VALID: {inclusion.user_id!r} is included in round {statement.round_id!r} with:"]
-    lines += [f"  {name:<10} {_format_units(v, decimals[name])}" for name, v in balances.items()]
+    report.update(valid=True, balances={k: str(v) for k, v in balances.items()})
+    if onchain:
+        report["gas"] = final.gas
+    lines = [f"VALID: user id {user_id!r} is included in round {round_id!r} with:"]
+    lines += [f"  {name:<10} {_format_units(v, decimals[name]) if decimals else f'{v} units'}"
+              for name, v in balances.items()]
+    lines.append("checked against " + " and ".join(where))
     _emit(report, as_json, "\n".join(lines))
 
 

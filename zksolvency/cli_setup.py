@@ -8,11 +8,8 @@ from pathlib import Path
 
 import click
 
+from zksolvency.cli_common import progress as _progress
 from zksolvency.prover.srs import MAX_LOG_SIZE
-
-
-def _progress(message: str) -> None:
-    click.echo(f"… {message}", err=True)
 
 
 @click.command("setup")

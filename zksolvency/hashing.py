@@ -1,12 +1,17 @@
-"""The hashes that put identities and round ids into the field.
+"""The hashes that put records and round ids into the field.
 
-``user_hash = keccak256("zksolvency/user" | len(round_id) | round_id | len(user_id) | user_id | salt) mod r``
+``record_hash = keccak256("zksolvency/record/v1" | len(round_id) | round_id | len(user_id) | user_id | salt
+                          | index | count | asset_0 | units_0 | .. | asset_{S-1} | units_{S-1}) mod r``
 
 with the ids in UTF-8, each preceded by its byte length as a 4-byte big-endian
-integer (so that no two (round id, user id) pairs encode alike), and the salt
-32 random bytes drawn for that user and round. A user id enters the circuit only
-through this hash; the salt makes the hash of a guessed id worthless without it,
-and a fresh salt per round makes rounds unlinkable.
+integer (so that no two (round id, user id) pairs encode alike), the salt 32
+random bytes drawn for that user and round, ``index`` and ``count`` (4 bytes
+each) the record's place among the user's ``count`` records, and every slot's
+asset index and units as 32-byte big-endian words. The hash commits to the
+whole record, so that no other slot vector opens to the same value of the
+inclusion column (``zksolvency.verifier.inclusion``). A user id enters the
+circuit only through it; the salt makes the hash of a guessed id and balance
+worthless without it, and a fresh salt per round makes rounds unlinkable.
 
 ``round_tag = keccak256("zksolvency/round" | round_id) mod r`` is the first public
 input of every round's proof: it binds the proof to its round id.
@@ -17,9 +22,10 @@ from __future__ import annotations
 from zksolvency.constants import R_MODULUS
 from zksolvency.verifier.transcript import keccak256
 
-USER_DOMAIN = b"zksolvency/user"
+RECORD_DOMAIN = b"zksolvency/record/v1"
 ROUND_DOMAIN = b"zksolvency/round"
 SALT_BYTES = 32
+WORD_BYTES = 32
 
 
 def _prefixed(text: str) -> bytes:
@@ -27,11 +33,18 @@ def _prefixed(text: str) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def user_hash(round_id: str, user_id: str, salt: bytes) -> int:
+def user_prefix(round_id: str, user_id: str, salt: bytes) -> bytes:
+    """The part of every record hash of one user in one round."""
     if len(salt) != SALT_BYTES:
         raise ValueError(f"a salt is {SALT_BYTES} bytes, got {len(salt)}")
-    digest = keccak256(USER_DOMAIN + _prefixed(round_id) + _prefixed(user_id) + salt)
-    return int.from_bytes(digest, "big") % R_MODULUS
+    return RECORD_DOMAIN + _prefixed(round_id) + _prefixed(user_id) + salt
+
+
+def record_hash(prefix: bytes, index: int, count: int, slots) -> int:
+    """The hash of record ``index`` of ``count`` with ``slots`` [(asset index, units), ..] (0 <= each < 2^256)."""
+    body = index.to_bytes(4, "big") + count.to_bytes(4, "big")
+    body += b"".join(a.to_bytes(WORD_BYTES, "big") + u.to_bytes(WORD_BYTES, "big") for a, u in slots)
+    return int.from_bytes(keccak256(prefix + body), "big") % R_MODULUS
 
 
 def round_tag(round_id: str) -> int:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zksolvency.artifacts import InclusionFile, RoundStatement
+from zksolvency.artifacts import RoundStatement
 from zksolvency.chain import CONTRACTS, ChainError, compile_solidity, send
 from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
-from zksolvency.hashing import user_hash
 from zksolvency.verifier.solidity import generate_verifier
 
 REGISTRY_SOURCE = CONTRACTS / "SolvencyRegistry.sol"
@@ -84,40 +83,107 @@ def publish(w3, registry, owner, statement: RoundStatement):
 
 
 def _reason(e: Exception) -> str:
+    """The contract's own reason: a revert string, or a custom error of the registry decoded by name."""
+    data = getattr(e, "data", None)
+    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+        name = _REGISTRY_ERRORS.get(data[2:10])
+        if name is not None:
+            return name
     message = getattr(e, "message", None) or str(e)
     return message.replace("execution reverted: ", "")
 
 
-def inclusion_calls(statement_assets, inclusion: InclusionFile):
-    """(row, user hash, slots words, proof words) for each row of a user's file."""
-    index = {a: j for j, a in enumerate(statement_assets, start=1)}
-    h = user_hash(inclusion.round_id, inclusion.user_id, inclusion.salt)
-    for r in inclusion.rows:
-        words = []
-        for name, units in r.slots:
-            words += [index[name] if name is not None else 0, units]
-        yield r.row, h, words, [r.proof.x, r.proof.y]
+def _error_selectors() -> dict:
+    """{selector hex: "Name(args)"} of the registry's custom errors, e.g. "RoundExists(string)"."""
+    from zksolvency.verifier.transcript import keccak256
+
+    out = {}
+    for line in REGISTRY_SOURCE.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("error ") and line.endswith(";"):
+            name, _, params = line[len("error "):-2].partition("(")
+            types = ",".join(p.split()[0] for p in params.split(",") if p.strip())
+            out[keccak256(f"{name}({types})".encode())[:4].hex()] = name
+    return out
 
 
-def check_inclusion_onchain(registry, inclusion: InclusionFile, asset_names) -> tuple[bool, int]:
-    """(all rows hold, total gas estimate of the view calls) through ``verifyInclusion``."""
-    ok, gas = True, 0
-    for row, h, words, proof in inclusion_calls(asset_names, inclusion):
-        fn = registry.functions.verifyInclusion(inclusion.round_id, row, h, words, proof)
-        ok = ok and bool(fn.call())
-        gas += fn.estimate_gas()
-    return ok, gas
+_REGISTRY_ERRORS = _error_selectors()
+
+
+def inclusion_calldata(records) -> tuple:
+    """(rows, record hashes, slots, proofs) for the registry's view, from checked-form records."""
+    rows = [r.row for r in records]
+    hashes = [r.record_hash for r in records]
+    slots = [v for r in records for slot in r.slots for v in slot]
+    proofs = [c for r in records for c in r.proof]
+    return rows, hashes, slots, proofs
+
+
+def check_inclusion_onchain(registry, round_id: str, records) -> tuple:
+    """(the Rule the view reports, its gas estimate) for a user's records, through ``inclusionFailure``."""
+    from zksolvency.verifier.inclusion import Rule
+
+    args = inclusion_calldata(records)
+    try:
+        code = registry.functions.inclusionFailure(round_id, *args).call()
+        gas = registry.functions.verifyInclusion(round_id, *args).estimate_gas()
+    except Exception as e:  # web3 raises ContractLogicError and friends
+        raise ChainError(f"the registry's inclusion view failed: {_reason(e)}") from None
+    return Rule(code), gas
 
 
 def recorded_round(registry, round_id: str) -> dict:
     try:
-        x, y, gamma, block, timestamp = registry.functions.roundOf(round_id).call()
+        x, y, gamma, block, timestamp, assets = registry.functions.roundOf(round_id).call()
     except Exception as e:
         raise ChainError(f"the registry has no round {round_id!r}: {_reason(e)}") from None
-    return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp}
+    return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets}
 
 
-__all__ = [
-    "Deployment", "compile_round_contracts", "deploy_round_contracts", "registry_contract", "register_reserve",
-    "publish", "check_inclusion_onchain", "recorded_round", "circuit_of",
-]
+_KEYS_ABI = [{"name": "inclusionKeys", "type": "function", "stateMutability": "pure", "inputs": [],
+              "outputs": [{"name": "n", "type": "uint256"}, {"name": "omega", "type": "uint256"},
+                          {"name": "g2", "type": "uint256[4]"}, {"name": "tauG2", "type": "uint256[4]"}]}]
+
+
+def recorded_keys(registry, round_id: str, expected=None) -> tuple:
+    """(InclusionKeys of the round the registry recorded, its block); ``expected``: a verified round's keys,
+    which the record must equal (InclusionError otherwise)."""
+    from zksolvency.verifier.inclusion import InclusionError, Rule
+
+    recorded = recorded_round(registry, round_id)
+    keys = chain_keys(registry.w3, registry, recorded)
+    if expected is not None and keys != expected:
+        differ = [f for f in ("log_n", "slots", "asset_count", "commitment", "gamma", "g1", "g2", "tau_g2")
+                  if getattr(keys, f) != getattr(expected, f)]
+        raise InclusionError(Rule.ROUND_RECORD, f"the registry's record of round {round_id!r} is not the round "
+                                                f"file's ({', '.join(differ)} differ)")
+    return keys, recorded["block"]
+
+
+class ViewCheck:
+    """Decide on a user's records through the registry's ``inclusionFailure`` view; ``gas`` its estimate."""
+
+    def __init__(self, registry, round_id: str):
+        self.registry, self.round_id, self.gas = registry, round_id, None
+
+    def __call__(self, keys, records) -> None:
+        from zksolvency.verifier.inclusion import InclusionError, Rule
+
+        rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records)
+        if rule != Rule.VALID:
+            raise InclusionError(rule, f"the registry's view refuses the records ({rule.name})")
+
+
+def chain_keys(w3, registry, recorded: dict):
+    """InclusionKeys of a recorded round: the registry's record, its shape and its verifier's keys."""
+    from zksolvency.encoding import G1Point, G2Point
+    from zksolvency.verifier.inclusion import InclusionKeys
+
+    verifier = w3.eth.contract(address=registry.functions.verifier().call(), abi=_KEYS_ABI)
+    n, _, g2, tau = verifier.functions.inclusionKeys().call()
+    slots = registry.functions.slotsPerRecord().call()
+    if n <= 0 or n & (n - 1):
+        raise ChainError(f"the registry's verifier reports {n} rows, not a power of two")
+    return InclusionKeys(n.bit_length() - 1, slots, recorded["asset_count"], G1Point(*recorded["commitment"]),
+                         recorded["gamma"], G1Point(1, 2), G2Point((g2[1], g2[0]), (g2[3], g2[2])),
+                         G2Point((tau[1], tau[0]), (tau[3], tau[2])))

@@ -36,7 +36,7 @@ from zksolvency.circuits.solvency import (
     SolvencyCircuit,
     SolvencyShape,
 )
-from zksolvency.hashing import SALT_BYTES, round_tag, user_hash
+from zksolvency.hashing import SALT_BYTES, record_hash, round_tag, user_prefix
 from zksolvency.store import STORE_NAME, write_store
 
 ROUND_FILE = "round.json"
@@ -65,9 +65,10 @@ def default_round_id() -> str:
 class RecordPlan:
     """Records before placement: record r belongs to user ``user[r]`` and holds ``assets[r]``, ``units[r]``."""
 
-    user: np.ndarray  # (R,) int64
+    user: np.ndarray  # (R,) int64, non-decreasing: a user's records are consecutive, in index order
     assets: np.ndarray  # (R, S) uint32, 0 for an empty slot
     units: np.ndarray  # (R, S) uint64
+    count: np.ndarray  # (users,) int64: each user's number of records
 
     @property
     def records(self) -> int:
@@ -75,7 +76,12 @@ class RecordPlan:
 
 
 def plan_records(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, slots: int) -> RecordPlan:
-    """Split every user's non-zero balances into records of ``slots`` (at least one record per user)."""
+    """Split every user's non-zero balances into records of ``slots`` (at least one record per user).
+
+    The canonical form every verifier enforces: a user's balances in increasing
+    asset order, filling record 0 first, empty slots (0, 0) only at the end.
+    The ledger lists each user's balances in increasing asset order.
+    """
     offsets = np.asarray(offsets, dtype=np.int64)
     counts = np.diff(offsets)
     users = counts.shape[0]
@@ -84,6 +90,9 @@ def plan_records(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, 
     np.cumsum(records_per_user[:-1], out=first_record[1:])
     total = int(records_per_user.sum())
     entry_user = np.repeat(np.arange(users, dtype=np.int64), counts)
+    same_user = entry_user[1:] == entry_user[:-1]
+    if np.any(same_user & (asset_ids[1:].astype(np.int64) <= asset_ids[:-1].astype(np.int64))):
+        raise ValueError("a user's balances must be listed in increasing asset order, each asset once")
     position = np.arange(entry_user.shape[0], dtype=np.int64) - offsets[entry_user]
     entry_record = first_record[entry_user] + position // slots
     entry_slot = position % slots
@@ -91,7 +100,39 @@ def plan_records(offsets: np.ndarray, asset_ids: np.ndarray, units: np.ndarray, 
     record_units = np.zeros((total, slots), dtype=np.uint64)
     record_assets[entry_record, entry_slot] = asset_ids
     record_units[entry_record, entry_slot] = units
-    return RecordPlan(np.repeat(np.arange(users, dtype=np.int64), records_per_user), record_assets, record_units)
+    return RecordPlan(np.repeat(np.arange(users, dtype=np.int64), records_per_user), record_assets, record_units,
+                      records_per_user)
+
+
+def record_hashes(plan: RecordPlan, round_id: str, user_ids, salts) -> list:
+    """Every planned record's hash (zksolvency.hashing.record_hash), in plan order."""
+    out, r = [], 0
+    while r < plan.records:
+        u = int(plan.user[r])
+        count = int(plan.count[u])
+        prefix = user_prefix(round_id, user_ids[u], salts[u])
+        for index in range(count):
+            slots = list(zip(plan.assets[r].tolist(), plan.units[r].tolist()))
+            h = record_hash(prefix, index, count, slots)
+            if h == 0:  # a zero hash marks padding (probability 2^-254)
+                raise RoundError("a record hash is zero; prove the round again (fresh salts)")
+            out.append(h)
+            r += 1
+    return out
+
+
+def random_places(places: int, records: int) -> np.ndarray:
+    """``records`` distinct record places out of ``places``, uniformly at random, from the OS's CSPRNG.
+
+    A uniformly random permutation is the order of independent uniform keys when
+    no two keys are equal; a draw with equal keys (probability below 2^-20 at
+    2^22 places) is drawn again.
+    """
+    while True:
+        keys = np.frombuffer(os.urandom(8 * places), dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        if places < 2 or np.all(keys[order[1:]] != keys[order[:-1]]):
+            return order[:records]
 
 
 def log_size_for(records: int, assets: int, private_totals: bool) -> int:
@@ -119,10 +160,12 @@ class Round:
         try:
             self.statement.save(tmp / ROUND_FILE)
             users = zip(self.user_ids, self.salts)
+            first = np.cumsum(self.plan.count) - self.plan.count
             rows = (
                 (
                     int(self.positions[r]),
                     self.user_ids[int(self.plan.user[r])],
+                    r - int(first[self.plan.user[r]]),
                     [(int(a), int(u)) for a, u in zip(self.plan.assets[r], self.plan.units[r])],
                     self.openings[64 * r : 64 * (r + 1)],
                 )
@@ -193,26 +236,17 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
         raise RoundError(f"{len(names)} assets exceed the {shape.max_assets()} this circuit shape can index")
     say(f"a table of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows")
 
-    # Fresh randomness every round: record placement and salts.
-    rng = np.random.default_rng(secrets.randbits(128))
-    places = rng.permutation(shape.records)[: plan.records]
+    # Fresh randomness every round, from the operating system's CSPRNG: record placement and salts.
+    places = random_places(shape.records, plan.records)
     positions = RECORD_ROWS * places
-    say("hashing user ids with fresh salts")
-    salts, hashes = [], []
-    for uid in ledger.user_ids:
-        while True:
-            salt = secrets.token_bytes(SALT_BYTES)
-            h = user_hash(round_id, uid, salt)
-            if h:  # a zero hash marks padding; re-salt (probability 2^-254)
-                break
-        salts.append(salt)
-        hashes.append(h)
-    user_limbs = Fr.canonical_limbs(hashes)
+    say("hashing records with fresh salts")
+    salts = [secrets.token_bytes(SALT_BYTES) for _ in ledger.user_ids]
+    hashes = record_hashes(plan, round_id, ledger.user_ids, salts)
 
     table_hash = np.zeros((shape.records, 4), dtype=np.uint64)
     table_assets = np.zeros((shape.records, slots), dtype=np.uint32)
     table_units = np.zeros((shape.records, slots), dtype=np.uint64)
-    table_hash[places] = user_limbs[plan.user]
+    table_hash[places] = Fr.canonical_limbs(hashes)
     table_assets[places] = plan.assets
     table_units[places] = plan.units
 

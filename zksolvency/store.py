@@ -4,8 +4,9 @@ Tables::
 
     meta(key TEXT PRIMARY KEY, value TEXT)        format, round_id
     users(user_id TEXT PRIMARY KEY, salt BLOB)     32-byte salt per user
-    rows(row INTEGER PRIMARY KEY, user_id TEXT,    every table row that holds a user
-         slots TEXT, proof BLOB)                   slots: JSON [[asset index, "units"], ..]
+    rows(row INTEGER PRIMARY KEY, user_id TEXT,    every record's first table row
+         idx INTEGER, slots TEXT, proof BLOB)      idx: the record's index among the user's records
+                                                   slots: JSON [[asset index, "units"], ..]
                                                    proof: the row's opening, 64 bytes (EVM G1)
 
 It holds balances, ids and salts: it never leaves the exchange, and the file
@@ -19,7 +20,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-STORE_FORMAT = "zksolvency-inclusion-store/1"
+STORE_FORMAT = "zksolvency-inclusion-store/2"
 STORE_NAME = "inclusion.sqlite"
 
 
@@ -31,7 +32,7 @@ def write_store(path: Path, round_id: str, users, rows) -> None:
     """Create the store at ``path`` (which must not exist).
 
     ``users``: iterable of (user_id, salt); ``rows``: iterable of
-    (row, user_id, [(asset index, units), ..], proof bytes).
+    (row, user_id, index, [(asset index, units), ..], proof bytes).
     """
     path = Path(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -43,15 +44,16 @@ def write_store(path: Path, round_id: str, users, rows) -> None:
         con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         con.execute("CREATE TABLE users (user_id TEXT PRIMARY KEY, salt BLOB NOT NULL)")
         con.execute(
-            "CREATE TABLE rows (row INTEGER PRIMARY KEY, user_id TEXT NOT NULL, slots TEXT NOT NULL, proof BLOB NOT NULL)"
+            "CREATE TABLE rows (row INTEGER PRIMARY KEY, user_id TEXT NOT NULL, idx INTEGER NOT NULL, slots TEXT NOT NULL,"
+            " proof BLOB NOT NULL)"
         )
         con.executemany("INSERT INTO meta VALUES (?, ?)", [("format", STORE_FORMAT), ("round_id", round_id)])
         con.executemany("INSERT INTO users VALUES (?, ?)", users)
         con.executemany(
-            "INSERT INTO rows VALUES (?, ?, ?, ?)",
-            ((row, uid, json.dumps([[a, str(u)] for a, u in slots]), proof) for row, uid, slots, proof in rows),
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
+            ((row, uid, idx, json.dumps([[a, str(u)] for a, u in slots]), proof) for row, uid, idx, slots, proof in rows),
         )
-        con.execute("CREATE INDEX rows_by_user ON rows (user_id)")
+        con.execute("CREATE UNIQUE INDEX rows_by_user ON rows (user_id, idx)")
         con.commit()
     finally:
         con.close()
@@ -60,7 +62,7 @@ def write_store(path: Path, round_id: str, users, rows) -> None:
 
 
 def read_user(path: Path, user_id: str):
-    """(round_id, salt, [(row, [(asset index, units), ..], proof bytes), ..]) of one user."""
+    """(round_id, salt, [(row, [(asset index, units), ..], proof bytes), ..]) of one user, in record order."""
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"{path}: no inclusion store (the round directory holds {STORE_NAME})")
@@ -76,7 +78,7 @@ def read_user(path: Path, user_id: str):
             rows = [
                 (row, [(int(a), int(u)) for a, u in json.loads(slots)], bytes(proof))
                 for row, slots, proof in con.execute(
-                    "SELECT row, slots, proof FROM rows WHERE user_id = ? ORDER BY row", (user_id,)
+                    "SELECT row, slots, proof FROM rows WHERE user_id = ? ORDER BY idx", (user_id,)
                 )
             ]
         finally:
