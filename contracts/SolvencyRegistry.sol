@@ -208,12 +208,23 @@ contract SolvencyRegistry {
         emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
     }
 
-    function roundOf(string calldata roundId) external view returns (RoundView memory out) {
+    function roundOf(string calldata roundId) public view returns (RoundView memory out) {
         Round storage round = rounds[keccak256(bytes(roundId))];
         uint256 word = round.commitment;
         if (word == 0) revert UnknownRound();
         (uint256 x, uint256 y) = _decompress(word);
         out = RoundView(x, y, round.gamma, round.blockNumber, round.timestamp, round.assetCount);
+    }
+
+    /// @notice All an inclusion check needs, in one call: the round's record, the domain size n, the slots per
+    ///         record and the pairing's G2 points ([1]_2, [tau]_2; x.c1, x.c0, y.c1, y.c0), copied from the verifier.
+    function inclusionContext(string calldata roundId)
+        external
+        view
+        returns (RoundView memory round, uint256 n, uint256 slots, uint256[4] memory g2, uint256[4] memory tauG2)
+    {
+        round = roundOf(roundId);
+        return (round, domainSize, slotsPerRecord, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
     }
 
     /// @dev (x, y) of a stored commitment word: y = sqrt(x^3 + 3) = (x^3 + 3)^((Q + 1) / 4) (Q = 3 mod 4),

@@ -54,7 +54,7 @@ import numpy as np
 
 from zksolvency.constants import R_MODULUS
 from zksolvency.encoding import G1Point
-from zksolvency.files import write_atomic
+from zksolvency.files import cache_dir, write_atomic
 from zksolvency.prover import g1, g1_fft
 from zksolvency.prover.field import LIMBS, Fr
 from zksolvency.prover.kzg import open_at
@@ -68,10 +68,6 @@ BLINDING_COEFFICIENTS = 3  # deg B <= 2
 MIN_LOG_N = 2  # below, B = p[n:] is not the quotient by X^n - 1; openings are taken one by one
 _MEMORY_ENTRIES = 4
 _memory: OrderedDict = OrderedDict()
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("ZKSOLVENCY_CACHE_DIR") or Path.home() / ".cache" / "zksolvency")
 
 
 def _cache_path(srs_digest: bytes, log_n: int) -> Path:

@@ -470,7 +470,7 @@ def powers_are_consistent(g1_powers: np.ndarray, g2: G2Point, tau_g2: G2Point, r
     from py_ecc.optimized_bn128 import neg
 
     from zksolvency.prover.msm import msm
-    from zksolvency.verifier.kzg import pairing_product_is_one
+    from zksolvency.verifier.pairing import pairing_product_is_one
 
     m = g1_powers.shape[0]
     rho = secrets.randbelow(R_MODULUS - 1) + 1 if rho is None else rho % R_MODULUS

@@ -26,27 +26,31 @@ are even (on an odd row the column pairs the halves of two records, whose
 slots would then be shown twice), below n (omega^(i + n) = omega^i: a row past
 n would show row i's record again) and distinct.
 
-Openings are checked together: for records (z_k, v_k, pi_k) and a random rho,
+Openings are checked together: for records (z_k, v_k, pi_k) and a weight rho,
 
     e(sum rho^k (C - [v_k]_1 + z_k pi_k), [1]_2) = e(sum rho^k pi_k, [tau]_2)
 
 which holds for every rho if every opening holds, and otherwise for at most
-m - 1 values of rho.
+m - 1 values of rho. rho is Keccak of everything checked (Fiat-Shamir; the
+registry derives its own likewise from its inputs): a file made to pass needs
+a hash output among those m - 1 roots, probability (m - 1)/r per attempt.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
-from py_ecc.optimized_bn128 import add, multiply, neg
+from py_ecc.optimized_bn128 import neg
 
 from zksolvency.circuits.solvency import BALANCE_BITS, RECORD_ROWS
 from zksolvency.constants import Q_MODULUS, R_MODULUS
 from zksolvency.encoding import G1Point, G2Point
-from zksolvency.verifier.kzg import pairing_product_is_one
+from zksolvency.verifier.msm import lincomb
+from zksolvency.verifier.pairing import pairing_product_is_one
 from zksolvency.verifier.plonk import domain_generator
+from zksolvency.verifier.transcript import keccak256
 
 UNITS_BOUND = 1 << BALANCE_BITS  # balances are range-checked below 2^64 units
 
@@ -165,47 +169,59 @@ def check_canonical(keys: InclusionKeys, records) -> None:
         raise InclusionError(Rule.EMPTY_RECORD, f"record {len(records) - 1}: empty, yet not the only record")
 
 
-def check_records(keys: InclusionKeys, records, rho: int | None = None) -> None:
+def check_records(keys: InclusionKeys, records) -> None:
     """Raise InclusionError unless ``records`` (a user's, in index order) are canonical and open correctly."""
     check_canonical(keys, records)
     for i, r in enumerate(records):
         if not 0 < r.record_hash < R_MODULUS:
             raise InclusionError(Rule.RECORD_HASH, f"record {i}: a zero hash is padding, not a record")
-    points = []
     for i, r in enumerate(records):
         x, y = r.proof
-        point = G1Point(x, y)
-        if not (0 <= x < Q_MODULUS and 0 <= y < Q_MODULUS and point.is_on_curve()):
+        if not (0 <= x < Q_MODULUS and 0 <= y < Q_MODULUS and G1Point(x, y).is_on_curve()):
             raise InclusionError(Rule.PROOF_POINT, f"record {i}: the opening is not a point of G1")
-        points.append(point)
-    claims = [(r.row, opened_value(r, keys.gamma), p) for r, p in zip(records, points)]
-    if not openings_hold(keys, claims, rho):
+    claims = tuple((r.row, opened_value(r, keys.gamma), r.proof) for r in records)
+    if not openings_hold(keys, claims):
         raise InclusionError(Rule.OPENING, "the openings do not match these records (pairing check failed)")
 
 
-def openings_hold(keys: InclusionKeys, claims, rho: int | None = None) -> bool:
-    """Whether every (row, value, opening) opens the commitment, checked with one random combination."""
-    rho = secrets.randbelow(R_MODULUS - 1) + 1 if rho is None else rho
+def batch_weight(keys: InclusionKeys, claims) -> int:
+    """rho for ``openings_hold``: Keccak over the commitment, gamma and every claim (1 for a single claim)."""
+    if len(claims) == 1:
+        return 1
+    words = [keys.commitment.x, keys.commitment.y, keys.gamma]
+    words += [w for row, value, (x, y) in claims for w in (row, value, x, y)]
+    rho = int.from_bytes(keccak256(b"".join(w.to_bytes(32, "big") for w in words)), "big") % R_MODULUS
+    return rho or 1
+
+
+@lru_cache(maxsize=256)
+def openings_hold(keys: InclusionKeys, claims) -> bool:
+    """Whether every claim (row, value, opening (x, y)) opens the commitment, checked as one random combination."""
+    rho = batch_weight(keys, claims)
     w = domain_generator(keys.log_n)
+    points, left, right = [], [], []
     weight, c_weight, v_weight = 1, 0, 0
-    lhs, right = None, None
     for row, value, proof in claims:
-        p = proof.to_py_ecc()
-        z = pow(w, row, R_MODULUS)
+        points.append(proof)
+        left.append(weight * pow(w, row, R_MODULUS) % R_MODULUS)
+        right.append(weight)
         c_weight = (c_weight + weight) % R_MODULUS
         v_weight = (v_weight + weight * value) % R_MODULUS
-        term, pi = multiply(p, weight * z % R_MODULUS), multiply(p, weight)
-        lhs = term if lhs is None else add(lhs, term)
-        right = pi if right is None else add(right, pi)
         weight = weight * rho % R_MODULUS
-    lhs = add(lhs, multiply(keys.commitment.to_py_ecc(), c_weight))
-    lhs = add(lhs, neg(multiply(keys.g1.to_py_ecc(), v_weight)))
-    return pairing_product_is_one([(lhs, keys.g2.to_py_ecc()), (neg(right), keys.tau_g2.to_py_ecc())])
+    c, g = keys.commitment, keys.g1
+    lhs = lincomb(points + [(c.x, c.y), (g.x, g.y)], left + [c_weight, -v_weight])
+    pi = lincomb(points, right)
+    return pairing_product_is_one([(_py_ecc(lhs), keys.g2.to_py_ecc()), (neg(_py_ecc(pi)), keys.tau_g2.to_py_ecc())])
+
+
+def _py_ecc(affine):
+    return G1Point(0, 0).to_py_ecc() if affine is None else G1Point(*affine).to_py_ecc()
 
 
 def opening_holds(keys, commitment: G1Point, row: int, value: int, opening: G1Point) -> bool:
     """The pairing check of one opening of ``commitment`` at omega^row to ``value`` (``keys``: g1, g2, tau_g2)."""
     z = pow(domain_generator(keys.log_n), row, R_MODULUS)
-    lhs = add(commitment.to_py_ecc(), neg(multiply(keys.g1.to_py_ecc(), value % R_MODULUS)))
-    lhs = add(lhs, multiply(opening.to_py_ecc(), z))
-    return pairing_product_is_one([(lhs, keys.g2.to_py_ecc()), (neg(opening.to_py_ecc()), keys.tau_g2.to_py_ecc())])
+    lhs = lincomb([(commitment.x, commitment.y), (keys.g1.x, keys.g1.y), (opening.x, opening.y)],
+                  [1, -value, z])
+    return pairing_product_is_one([(_py_ecc(lhs), keys.g2.to_py_ecc()),
+                                   (neg(opening.to_py_ecc()), keys.tau_g2.to_py_ecc())])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from py_ecc.optimized_bn128 import FQ12, add, multiply, neg
-from py_ecc.optimized_bn128.optimized_pairing import final_exponentiate, pairing
+from py_ecc.optimized_bn128 import neg
 
 from zksolvency.constants import R_MODULUS
 from zksolvency.encoding import G1Point, G2Point
+from zksolvency.verifier.msm import lincomb
+from zksolvency.verifier.pairing import pairing_product_is_one
 
 
 @dataclass(frozen=True)
@@ -22,24 +23,9 @@ class OpeningClaim:
 
 
 def _lincomb(points, scalars):
-    acc = None
-    for p, s in zip(points, scalars):
-        s %= R_MODULUS
-        if s == 0 or p.is_infinity:
-            continue
-        term = multiply(p.to_py_ecc(), s)
-        acc = term if acc is None else add(acc, term)
-    return acc
-
-
-def pairing_product_is_one(pairs) -> bool:
-    """prod e(P_i, Q_i) == 1 for (G1 py_ecc point, G2 py_ecc point) pairs, one final exponentiation."""
-    acc = FQ12.one()
-    for p, q in pairs:
-        if p is None:
-            continue
-        acc = acc * pairing(q, p, final_exponentiate=False)
-    return final_exponentiate(acc) == FQ12.one()
+    """sum s_i P_i of G1Points as a py_ecc point, or None for the point at infinity."""
+    total = lincomb([(p.x, p.y) for p in points], scalars)
+    return None if total is None else G1Point(*total).to_py_ecc()
 
 
 def verify_openings(claims, v: int, u: int, g1: G1Point, g2: G2Point, tau_g2: G2Point) -> bool:

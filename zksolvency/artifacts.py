@@ -41,6 +41,7 @@ from zksolvency.verifier.formats import VerifyingKey
 
 ROUND_FORMAT = "zksolvency-round/1"
 INCLUSION_FORMAT = "zksolvency-inclusion/2"
+MAX_ROW = 1 << 64  # a row number is bounded where it is read; whether it is one of the round's is an inclusion rule
 
 
 class ArtifactError(ValueError):
@@ -213,7 +214,10 @@ class InclusionFile:
                 asset = sf.get("asset", (str, type(None)))
                 slots.append((asset, _decimal(sf.get("units", str), f"{sf.where}.units")))
             x, y = (int.from_bytes(half, "big") for half in _halves(rf.hex_bytes("proof", 64)))
-            records.append(InclusionRecord(rf.integer("row"), tuple(slots), G1Point(x, y)))
+            row = rf.integer("row")
+            if not 0 <= row < MAX_ROW:
+                raise ArtifactError(f"{rf.where}: row must be a whole number from 0 to 2^64 - 1")
+            records.append(InclusionRecord(row, tuple(slots), G1Point(x, y)))
         assets = f.get("assets", list)
         if not all(isinstance(a, str) for a in assets) or len(set(assets)) != len(assets):
             raise ArtifactError(f"{where}: assets must be a list of distinct names")

@@ -106,8 +106,9 @@ def check_inclusion(inclusion: InclusionFile, keys: InclusionKeys, round_id: str
     registry's view through ``zksolvency.onchain.ViewCheck``).
     """
     check_identity(inclusion, round_id, user_id)
-    if len(asset_names) != keys.asset_count:
-        raise InclusionError(Rule.ASSET_LIST, f"{len(asset_names)} asset names for a round of {keys.asset_count}")
+    if list(inclusion.assets) != list(asset_names) or len(asset_names) != keys.asset_count:
+        raise InclusionError(Rule.ASSET_LIST, f"the file lists {len(inclusion.assets)} asset names, not the round's "
+                                              f"{keys.asset_count} in its order")
     records = records_of(inclusion, asset_names)
     (final or check_records)(keys, records)
     return balances_of(records, asset_names)

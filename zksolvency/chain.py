@@ -14,6 +14,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from zksolvency.files import cache_dir, write_atomic
+from zksolvency.verifier.transcript import keccak256
+
 CONTRACTS = Path(__file__).resolve().parents[1] / "contracts"
 SOLIDITY_SOURCES = ("SolvencyRegistry.sol",)
 EVM_VERSION = "cancun"
@@ -31,7 +34,11 @@ def _tool(name: str) -> Path:
 
 
 def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
-    """{contract name: {"abi", "bytecode"}} for Solidity sources {file name: text}."""
+    """{contract name: {"abi", "bytecode"}} for Solidity sources {file name: text}.
+
+    The output is kept in the cache directory under a hash of the request and the
+    compiler's version, so that a command needing only an ABI does not run solc.
+    """
     _tool("solcjs")
     request = {
         "language": "Solidity",
@@ -42,6 +49,14 @@ def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
         },
     }
+    version = json.loads((CONTRACTS / "node_modules" / "solc" / "package.json").read_text())["version"]
+    key = keccak256((version + json.dumps(request, sort_keys=True)).encode()).hex()[:32]
+    cached = cache_dir() / f"solc-{key}.json"
+    if cached.is_file():
+        try:
+            return json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # recompiled below
     done = subprocess.run(["node", str(CONTRACTS / "compile.mjs")], input=json.dumps(request), capture_output=True,
                           text=True, check=False, cwd=CONTRACTS)
     if done.returncode != 0:
@@ -54,6 +69,8 @@ def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
     for file_contracts in output["contracts"].values():
         for name, c in file_contracts.items():
             out[name] = {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"]}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(cached, json.dumps(out))
     return out
 
 
@@ -93,9 +110,13 @@ def anvil(block_gas_limit: int = 30_000_000):
 
 
 def connect(url: str):
+    """A web3 client of the node at ``url``. Without ENS (no name is ever resolved through the node) and without
+    the validation middleware's chain-id request before every call (transactions carry their chain id)."""
     from web3 import Web3
 
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
+    for name in ("validation", "ens_name_to_address"):
+        w3.middleware_onion.remove(name)
     if not w3.is_connected():
         raise ChainError(f"no Ethereum node answers at {url}")
     return w3

@@ -7,6 +7,11 @@ import tempfile
 from pathlib import Path
 
 
+def cache_dir() -> Path:
+    """Where derived, re-computable data is kept (``ZKSOLVENCY_CACHE_DIR``, default ``~/.cache/zksolvency``)."""
+    return Path(os.environ.get("ZKSOLVENCY_CACHE_DIR") or Path.home() / ".cache" / "zksolvency")
+
+
 def write_atomic(path, *parts) -> None:
     """Write the parts (bytes-like, or str as UTF-8) to ``path``; on any failure nothing is left behind."""
     path = Path(path)

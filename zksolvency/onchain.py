@@ -119,30 +119,33 @@ def inclusion_calldata(records) -> tuple:
     return rows, hashes, slots, proofs
 
 
-def check_inclusion_onchain(registry, round_id: str, records) -> tuple:
-    """(the Rule the view reports, its gas estimate) for a user's records, through ``inclusionFailure``."""
+def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool = True) -> tuple:
+    """(the Rule the view reports, the gas estimate of ``verifyInclusion`` or None) for a user's records."""
     from zksolvency.verifier.inclusion import Rule
 
     args = inclusion_calldata(records)
     try:
         code = registry.functions.inclusionFailure(round_id, *args).call()
-        gas = registry.functions.verifyInclusion(round_id, *args).estimate_gas()
+        gas = registry.functions.verifyInclusion(round_id, *args).estimate_gas() if measure_gas else None
     except Exception as e:  # web3 raises ContractLogicError and friends
         raise ChainError(f"the registry's inclusion view failed: {_reason(e)}") from None
     return Rule(code), gas
 
 
 def recorded_round(registry, round_id: str) -> dict:
+    """The registry's record of a round with what checks against it need; InclusionError (Rule.ROUND_ID) if the
+    registry holds no round of that id."""
+    from zksolvency.verifier.inclusion import InclusionError, Rule
+
     try:
-        x, y, gamma, block, timestamp, assets = registry.functions.roundOf(round_id).call()
+        (x, y, gamma, block, timestamp, assets), n, slots, g2, tau = (
+            registry.functions.inclusionContext(round_id).call())
     except Exception as e:
-        raise ChainError(f"the registry has no round {round_id!r}: {_reason(e)}") from None
-    return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets}
-
-
-_KEYS_ABI = [{"name": "inclusionKeys", "type": "function", "stateMutability": "pure", "inputs": [],
-              "outputs": [{"name": "n", "type": "uint256"}, {"name": "omega", "type": "uint256"},
-                          {"name": "g2", "type": "uint256[4]"}, {"name": "tauG2", "type": "uint256[4]"}]}]
+        if _reason(e) == "UnknownRound":
+            raise InclusionError(Rule.ROUND_ID, f"the registry holds no round {round_id!r}") from None
+        raise ChainError(f"cannot read round {round_id!r} from the registry: {_reason(e)}") from None
+    return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
+            "n": n, "slots": slots, "g2": g2, "tau_g2": tau}
 
 
 def recorded_keys(registry, round_id: str, expected=None) -> tuple:
@@ -151,7 +154,7 @@ def recorded_keys(registry, round_id: str, expected=None) -> tuple:
     from zksolvency.verifier.inclusion import InclusionError, Rule
 
     recorded = recorded_round(registry, round_id)
-    keys = chain_keys(registry.w3, registry, recorded)
+    keys = chain_keys(recorded)
     if expected is not None and keys != expected:
         differ = [f for f in ("log_n", "slots", "asset_count", "commitment", "gamma", "g1", "g2", "tau_g2")
                   if getattr(keys, f) != getattr(expected, f)]
@@ -163,27 +166,25 @@ def recorded_keys(registry, round_id: str, expected=None) -> tuple:
 class ViewCheck:
     """Decide on a user's records through the registry's ``inclusionFailure`` view; ``gas`` its estimate."""
 
-    def __init__(self, registry, round_id: str):
-        self.registry, self.round_id, self.gas = registry, round_id, None
+    def __init__(self, registry, round_id: str, measure_gas: bool = True):
+        self.registry, self.round_id, self.measure_gas, self.gas = registry, round_id, measure_gas, None
 
     def __call__(self, keys, records) -> None:
         from zksolvency.verifier.inclusion import InclusionError, Rule
 
-        rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records)
+        rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records, self.measure_gas)
         if rule != Rule.VALID:
             raise InclusionError(rule, f"the registry's view refuses the records ({rule.name})")
 
 
-def chain_keys(w3, registry, recorded: dict):
-    """InclusionKeys of a recorded round: the registry's record, its shape and its verifier's keys."""
+def chain_keys(recorded: dict):
+    """InclusionKeys of a recorded round (``recorded_round``), in the registry's own words."""
     from zksolvency.encoding import G1Point, G2Point
     from zksolvency.verifier.inclusion import InclusionKeys
 
-    verifier = w3.eth.contract(address=registry.functions.verifier().call(), abi=_KEYS_ABI)
-    n, _, g2, tau = verifier.functions.inclusionKeys().call()
-    slots = registry.functions.slotsPerRecord().call()
+    n, g2, tau = recorded["n"], recorded["g2"], recorded["tau_g2"]
     if n <= 0 or n & (n - 1):
-        raise ChainError(f"the registry's verifier reports {n} rows, not a power of two")
-    return InclusionKeys(n.bit_length() - 1, slots, recorded["asset_count"], G1Point(*recorded["commitment"]),
-                         recorded["gamma"], G1Point(1, 2), G2Point((g2[1], g2[0]), (g2[3], g2[2])),
-                         G2Point((tau[1], tau[0]), (tau[3], tau[2])))
+        raise ChainError(f"the registry reports {n} rows, not a power of two")
+    return InclusionKeys(n.bit_length() - 1, recorded["slots"], recorded["asset_count"],
+                         G1Point(*recorded["commitment"]), recorded["gamma"], G1Point(1, 2),
+                         G2Point((g2[1], g2[0]), (g2[3], g2[2])), G2Point((tau[1], tau[0]), (tau[3], tau[2])))

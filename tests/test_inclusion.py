@@ -1,0 +1,314 @@
+"""Inclusion proofs as a cheating exchange writes them: one table of cases, every verification path, one verdict.
+
+The paths: the Python round.json path (``verify-inclusion --round``), the
+Python chain path (``--rpc --registry``, alone and with ``--round``) and the
+registry's view (``--onchain``), here as the functions the CLI calls and, for
+a sample, through the CLI itself. The table is data
+(``tests/vectors/inclusion``, made by ``make_inclusion_cases.py``), so that
+any other verifier can be driven by the same cases.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from eth_account import Account
+
+from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
+from zksolvency.audit import check_inclusion, round_keys, verify_round
+from zksolvency.chain import anvil, connect
+from zksolvency.cli import main
+from zksolvency.constants import Q_MODULUS, R_MODULUS
+from zksolvency.onchain import (
+    ViewCheck,
+    compile_round_contracts,
+    deploy_round_contracts,
+    inclusion_calldata,
+    publish,
+    recorded_keys,
+)
+from zksolvency.verifier.inclusion import InclusionError, Record, Rule, check_records
+
+VECTORS = Path(__file__).parent / "vectors" / "inclusion"
+CASES = json.loads((VECTORS / "cases.json").read_text(encoding="utf-8"))
+RECORD_CASES = json.loads((VECTORS / "records.json").read_text(encoding="utf-8"))
+OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+
+
+@pytest.fixture(scope="module")
+def fixture_round():
+    statement = RoundStatement.load(VECTORS / "round.json")
+    return statement, round_keys(verify_round(statement, allow_insecure_srs=True))
+
+
+@pytest.fixture(scope="module")
+def registry(fixture_round):
+    statement, _ = fixture_round
+    with anvil() as url:
+        w3 = connect(url)
+        owner = Account.from_key(OWNER_KEY)
+        compiled = compile_round_contracts(statement)
+        d = deploy_round_contracts(w3, owner, statement, compiled)
+        contract = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+        publish(w3, contract, owner, statement)
+        yield contract
+
+
+def verdict(check) -> str:
+    """What a path says: "VALID", "MALFORMED" (the file does not parse) or the name of the refusing rule."""
+    try:
+        check()
+        return "VALID"
+    except ArtifactError:
+        return "MALFORMED"
+    except InclusionError as e:
+        return e.rule.name
+
+
+def paths(statement, keys, registry, measure_gas=True):
+    """Each verification path as the CLI runs it, from the file's JSON and the customer's id."""
+    names = [a.name for a in statement.assets]
+
+    def round_file(obj, uid):
+        return check_inclusion(InclusionFile.from_json(obj, "case"), keys, statement.round_id, names, uid)
+
+    def chain(obj, uid):
+        inclusion = InclusionFile.from_json(obj, "case")
+        chain_keys, _ = recorded_keys(registry, inclusion.round_id)
+        return check_inclusion(inclusion, chain_keys, inclusion.round_id, list(inclusion.assets), uid)
+
+    def chain_and_round_file(obj, uid):
+        chain_keys, _ = recorded_keys(registry, statement.round_id, keys)
+        return check_inclusion(InclusionFile.from_json(obj, "case"), chain_keys, statement.round_id, names, uid)
+
+    def view(obj, uid):
+        inclusion = InclusionFile.from_json(obj, "case")
+        chain_keys, _ = recorded_keys(registry, inclusion.round_id)
+        return check_inclusion(inclusion, chain_keys, inclusion.round_id, list(inclusion.assets), uid,
+                               ViewCheck(registry, inclusion.round_id, measure_gas))
+
+    return {"round": round_file, "chain": chain, "chain+round": chain_and_round_file, "view": view}
+
+
+def test_the_table_holds_every_rule_and_honest_twins():
+    verdicts = {c["verdict"] for c in CASES} | {c["verdict"] for c in RECORD_CASES}
+    assert verdicts >= {r.name for r in Rule if r not in (Rule.VALID, Rule.ROUND_RECORD)} | {"VALID", "MALFORMED"}
+    assert sum(c["verdict"] == "VALID" for c in CASES) >= 5
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_every_path_reaches_the_verdict_of_the_table(case, fixture_round, registry):
+    statement, keys = fixture_round
+    got = {name: verdict(lambda: check(case["file"], case["user_id"]))
+           for name, check in paths(statement, keys, registry).items()}
+    assert got == dict.fromkeys(got, case["verdict"])
+
+
+@pytest.mark.parametrize("case", RECORD_CASES, ids=[c["name"] for c in RECORD_CASES])
+def test_records_the_view_takes_get_the_same_rule_in_python_and_solidity(case, fixture_round, registry):
+    statement, keys = fixture_round
+    records = [Record(r["row"], r["hash"], tuple(map(tuple, r["slots"])), tuple(r["proof"])) for r in case["records"]]
+    python = verdict(lambda: check_records(keys, records))
+    code = registry.functions.inclusionFailure(statement.round_id, *inclusion_calldata(records)).call()
+    assert python == Rule(code).name == case["verdict"]
+
+
+def test_the_view_refuses_arrays_that_do_not_fit_and_accepts_their_honest_twin(fixture_round, registry):
+    statement, keys = fixture_round
+    honest = next(c for c in CASES if c["name"] == "honest_several_records")
+    inclusion = InclusionFile.from_json(honest["file"], "case")
+    from zksolvency.audit import records_of
+
+    rows, hashes, slots, proofs = inclusion_calldata(records_of(inclusion, [a.name for a in statement.assets]))
+    view = registry.functions.inclusionFailure
+    assert view(statement.round_id, rows, hashes, slots, proofs).call() == Rule.VALID
+    assert registry.functions.verifyInclusion(statement.round_id, rows, hashes, slots, proofs).call() is True
+    for bad in ((rows, hashes[:-1], slots, proofs), (rows, hashes, slots[:-1], proofs),
+                (rows, hashes, slots, proofs + [0, 0]), (rows[:-1], hashes, slots, proofs)):
+        assert view(statement.round_id, *bad).call() == Rule.SHAPE
+        assert registry.functions.verifyInclusion(statement.round_id, *bad).call() is False
+    with pytest.raises(Exception, match="0x2522613f"):  # UnknownRound(): a verdict needs a recorded round
+        view("no-such-round", rows, hashes, slots, proofs).call()
+
+
+# --------------------------------------------------------------------------- the CLI itself
+
+CLI_CASES = ("honest_one_record", "honest_several_records", "absent_user_with_fixup_in_an_empty_slot",
+             "row_listed_twice", "row_plus_n_wraps_to_the_same_point", "odd_row", "another_customers_file",
+             "opening_not_on_the_curve", "units_of_r_wrap_the_field")
+
+
+@pytest.mark.parametrize("name", CLI_CASES)
+def test_the_cli_reaches_the_verdict_of_the_table_on_every_path(name, registry, tmp_path):
+    case = next(c for c in CASES if c["name"] == name)
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    url, address = registry.w3.provider.endpoint_uri, registry.address
+    round_file = ["--round", VECTORS / "round.json", "--allow-insecure-srs"]
+    chain = ["--rpc", url, "--registry", address]
+    for form in (round_file, chain, chain + ["--onchain"], chain + round_file):
+        args = ["verify-inclusion", path, "--user-id", case["user_id"], "--json", *form]
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert "Traceback" not in result.output and not (result.exception and result.exit_code not in (0, 1))
+        if case["verdict"] == "MALFORMED":
+            assert result.exit_code == 1 and "case" not in result.stdout and str(path) in result.stderr
+            continue
+        out = json.loads(result.stdout)
+        assert out["user_id"] == case["user_id"]
+        if case["verdict"] == "VALID":
+            assert result.exit_code == 0 and out["valid"] is True and "rule" not in out
+        else:
+            assert result.exit_code == 1 and out["valid"] is False and out["rule"] == case["verdict"], form
+
+
+def test_the_cli_requires_the_customers_id(tmp_path):
+    case = next(c for c in CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    result = CliRunner().invoke(main, ["verify-inclusion", str(path), "--round", str(VECTORS / "round.json"),
+                                       "--allow-insecure-srs"])
+    assert result.exit_code == 2 and "--user-id" in result.output
+
+
+def test_a_round_file_that_is_not_the_recorded_round_is_refused_with_rpc(fixture_round, registry, tmp_path):
+    statement, _ = fixture_round
+    case = next(c for c in CASES if c["name"] == "honest_one_record")
+    # Another round of the same shape: proven anew, so its commitment and gamma differ from the recorded one.
+    from zksolvency.prover.srs import dev_setup
+    from cheating import fixture_decimals, fixture_ledger
+
+    dev_setup(9).save(tmp_path / "srs.bin")
+    fixture_ledger(tmp_path / "ledger.csv")
+    run = CliRunner().invoke
+    assert run(main, ["prove", str(tmp_path / "ledger.csv"), "--srs", str(tmp_path / "srs.bin"), "--decimals",
+                      fixture_decimals(), "--out", str(tmp_path / "r"), "--round-id", statement.round_id,
+                      "--slots", "4"]).exit_code == 0
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    chain = ["--rpc", registry.w3.provider.endpoint_uri, "--registry", registry.address]
+    base = ["verify-inclusion", str(path), "--user-id", case["user_id"], "--json", "--allow-insecure-srs", *chain]
+    good = run(main, base + ["--round", str(VECTORS / "round.json")])
+    assert good.exit_code == 0 and json.loads(good.stdout)["valid"] is True
+    bad = run(main, base + ["--round", str(tmp_path / "r" / "round.json")])
+    out = json.loads(bad.stdout)
+    assert bad.exit_code == 1 and out["rule"] == "ROUND_RECORD" and "commitment" in out["reason"]
+
+
+# --------------------------------------------------------------------------- randomized mutations
+
+
+def _mutations(rng: random.Random, file: dict, n: int, others: list):
+    """Yield (description, mutated file): one to three random edits of every field a customer is shown."""
+    m = copy.deepcopy(file)
+    records = m["records"]
+    k = rng.randrange(len(records)) if records else 0
+    ops = []
+    if records:
+        rec = records[k]
+        s = rng.randrange(len(rec["slots"]))
+        slot = rec["slots"][s]
+        units = int(slot["units"])
+        ops += [
+            ("row +1", lambda: rec.update(row=rec["row"] + 1)),
+            ("row +2", lambda: rec.update(row=rec["row"] + 2)),
+            ("row -2", lambda: rec.update(row=rec["row"] - 2)),
+            ("row +n", lambda: rec.update(row=rec["row"] + n)),
+            ("row random", lambda: rec.update(row=rng.randrange(-4, 2 * n))),
+            ("row huge", lambda: rec.update(row=rng.randrange(1 << 255))),
+            ("row as string", lambda: rec.update(row=str(rec["row"]))),
+            ("units +1", lambda: slot.update(units=str(units + 1))),
+            ("units -1", lambda: slot.update(units=str(max(units - 1, 0)))),
+            ("units 0", lambda: slot.update(units="0")),
+            ("units 2^64-1", lambda: slot.update(units=str((1 << 64) - 1))),
+            ("units 2^64", lambda: slot.update(units=str(1 << 64))),
+            ("units r-1", lambda: slot.update(units=str(R_MODULUS - 1))),
+            ("units r", lambda: slot.update(units=str(R_MODULUS))),
+            ("units random", lambda: slot.update(units=str(rng.randrange(1 << rng.choice((8, 40, 64, 70)))))),
+            ("units leading zero", lambda: slot.update(units="0" + slot["units"])),
+            ("units as number", lambda: slot.update(units=units)),
+            ("asset null", lambda: slot.update(asset=None)),
+            ("asset renamed", lambda: slot.update(asset=rng.choice(m["assets"]))),
+            ("asset unknown", lambda: slot.update(asset="ZZZ")),
+            ("asset missing", lambda: slot.pop("asset")),
+            ("slot dropped", lambda: rec["slots"].pop(s)),
+            ("slot duplicated", lambda: rec["slots"].insert(s, copy.deepcopy(slot))),
+            ("slot appended", lambda: rec["slots"].append({"asset": None, "units": "0"})),
+            ("slots swapped", lambda: rec["slots"].insert(rng.randrange(len(rec["slots"])), rec["slots"].pop(s))),
+            ("slots reversed", lambda: rec["slots"].reverse()),
+            ("balance split", lambda: (slot.update(units=str(units - 1)),
+                                       rec["slots"].__setitem__(-1, {"asset": slot["asset"], "units": "1"}))),
+            ("proof bit flip", lambda: rec.update(proof=_flip(rng, rec["proof"]))),
+            ("proof negated", lambda: rec.update(proof=rec["proof"][:66] + (
+                (Q_MODULUS - int(rec["proof"][66:], 16)) % Q_MODULUS).to_bytes(32, "big").hex())),
+            ("proof infinity", lambda: rec.update(proof="0x" + "00" * 64)),
+            ("proof short", lambda: rec.update(proof=rec["proof"][:-2])),
+            ("record duplicated", lambda: records.insert(rng.randrange(len(records) + 1), copy.deepcopy(rec))),
+            ("record dropped", lambda: records.pop(k)),
+            ("records reversed", lambda: records.reverse()),
+            ("record of another user", lambda: records.insert(rng.randrange(len(records) + 1),
+                                                              copy.deepcopy(rng.choice(others)))),
+            ("proof of another record", lambda: rec.update(proof=rng.choice(others)["proof"])),
+        ]
+    ops += [
+        ("user id changed", lambda: m.update(user_id=m["user_id"] + rng.choice(("x", " ", "\u00e9")))),
+        ("salt bit flip", lambda: m.update(salt=_flip(rng, m["salt"]))),
+        ("round id changed", lambda: m.update(round_id=m["round_id"] + "-2")),
+        ("no records", lambda: m.update(records=[])),
+        ("format changed", lambda: m.update(format="zksolvency-inclusion/1")),
+    ]
+    done = []
+    for _ in range(rng.choice((1, 1, 1, 2, 3))):
+        name, op = rng.choice(ops)
+        try:
+            op()
+        except (IndexError, ValueError, TypeError):  # an edit that no longer applies after an earlier one
+            continue
+        done.append(name)
+        if name in ("slot dropped", "record dropped", "no records", "records reversed", "slots reversed",
+                    "slot duplicated", "record duplicated", "record of another user", "slots swapped"):
+            break  # later ops hold references into the old structure
+    return ", ".join(done), m
+
+
+def _flip(rng: random.Random, text: str) -> str:
+    digits = list(text[2:])
+    i = rng.randrange(len(digits))
+    digits[i] = format(int(digits[i], 16) ^ (1 << rng.randrange(4)), "x")
+    return "0x" + "".join(digits)
+
+
+def _same_file(a: dict, b: dict) -> bool:
+    try:
+        return InclusionFile.from_json(a, "a") == InclusionFile.from_json(b, "b")
+    except ArtifactError:
+        return False
+
+
+MUTATIONS = int(os.environ.get("ZKSOLVENCY_MUTATIONS", "2000"))
+
+
+def test_random_mutations_get_one_verdict_on_every_path(fixture_round, registry):
+    statement, keys = fixture_round
+    checks = paths(statement, keys, registry, measure_gas=False)  # the gas estimate is no part of the verdict
+    honest = [c for c in CASES if c["verdict"] == "VALID"]
+    others = [r for c in honest for r in c["file"]["records"]]
+    rng = random.Random(20261203)
+    seen = {}
+    for i in range(MUTATIONS):
+        case = honest[i % len(honest)]
+        what, mutated = _mutations(rng, case["file"], statement.n, others)
+        got = {name: verdict(lambda: check(mutated, case["user_id"])) for name, check in checks.items()}
+        first = next(iter(got.values()))
+        assert got == dict.fromkeys(got, first), (what, got)
+        expected_valid = _same_file(mutated, case["file"])
+        assert (first == "VALID") == expected_valid, (what, first)
+        seen[first] = seen.get(first, 0) + 1
+    # The mutations reach every rule a file can break, and the pairing.
+    assert set(seen) >= {"MALFORMED", "OPENING", "ROW_RANGE", "ODD_ROW", "DUPLICATE_ROW", "UNITS_RANGE",
+                         "ASSET_ORDER", "SHAPE", "PROOF_POINT", "USER_ID", "ROUND_ID", "NO_RECORDS"}, seen
