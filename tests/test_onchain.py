@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from eth_account import Account
 
-from zksolvency.artifacts import InclusionFile, InclusionRow
+from zksolvency.artifacts import InclusionFile, InclusionRecord
 from zksolvency.audit import check_inclusion, verify_round
+from zksolvency.constants import R_MODULUS
 from zksolvency.chain import ChainError, anvil, compile_solidity, connect, deploy, send
 from zksolvency.encoding import G1Point
 from zksolvency.ingest import parse_decimals, read_ledger
 from zksolvency.onchain import (
-    check_inclusion_onchain,
     compile_round_contracts,
     deploy_round_contracts,
     publish,
@@ -70,12 +70,23 @@ def _selector(signature: str) -> str:
     return "0x" + keccak256(signature.encode())[:4].hex()
 
 
-def _rejects_onchain(verifier, proof, inputs) -> bool:
+# What the generated verifier reverts with (contracts/Verifier.sol.template): a refusal names one of these.
+VERIFIER_REASONS = ("zksolvency: wrong proof length", "zksolvency: point not reduced", "zksolvency: point not on curve",
+                    "zksolvency: bad proof header", "zksolvency: scalar not reduced", "zksolvency: quotient identity",
+                    "zksolvency: pairing check failed", "zksolvency: public input >= r", "zksolvency: too few public inputs")
+
+
+def _refusal(verifier, proof, inputs) -> str:
+    """The verifier's own revert reason for (proof, inputs); fails the test on any other outcome."""
+    from web3.exceptions import ContractLogicError
+
     try:
         verifier.functions.verifyProof(proof, inputs).call()
-        return False
-    except Exception:
-        return True
+    except ContractLogicError as e:
+        reason = str(e.message).replace("execution reverted: ", "")
+        assert reason in VERIFIER_REASONS, reason
+        return reason
+    raise AssertionError("the verifier accepted")
 
 
 def test_valid_round_is_accepted_recorded_and_not_replayed(chain, public_round, deployed):
@@ -87,7 +98,7 @@ def test_valid_round_is_accepted_recorded_and_not_replayed(chain, public_round, 
     recorded = recorded_round(registry, r.statement.round_id)
     c = r.statement.inclusion_commitment
     assert recorded["commitment"] == (c.x, c.y) and recorded["block"] == receipt["blockNumber"]
-    with pytest.raises(ChainError, match="RoundExists|refuses"):
+    with pytest.raises(ChainError, match="refuses the round: RoundExists"):
         publish(chain, registry, owner, r.statement)
 
 
@@ -96,100 +107,72 @@ def test_every_single_byte_change_is_rejected_like_the_python_verifier(public_ro
     _, _, verifier, _ = deployed
     inputs = list(r.statement.public_inputs)
     proof = r.statement.proof
+    assert verifier.functions.verifyProof(proof, inputs).call() is True  # the positive twin
+    verify_round(r.statement, allow_insecure_srs=True)
+    reasons = set()
     for i in range(len(proof)):
         tampered = bytearray(proof)
         tampered[i] ^= 1 << (i % 8)
         tampered = bytes(tampered)
-        assert _rejects_onchain(verifier, tampered, inputs), i
+        reasons.add(_refusal(verifier, tampered, inputs))
         with pytest.raises(VerificationError):
             verify_round(dataclasses.replace(r.statement, proof=tampered), allow_insecure_srs=True)
+    assert {"zksolvency: bad proof header", "zksolvency: point not on curve", "zksolvency: quotient identity"} <= reasons
 
 
 def test_changed_public_inputs_and_other_shapes_are_rejected(tmp_path, dev_srs, public_round, deployed):
     r, _ = public_round
     _, registry, verifier, _ = deployed
     inputs = list(r.statement.public_inputs)
+    assert verifier.functions.verifyProof(r.statement.proof, inputs).call() is True  # the positive twin
     for k in range(len(inputs)):
         changed = list(inputs)
         changed[k] += 1
-        assert _rejects_onchain(verifier, r.statement.proof, changed)
+        assert _refusal(verifier, r.statement.proof, changed) in ("zksolvency: quotient identity",
+                                                                   "zksolvency: pairing check failed")
         with pytest.raises(VerificationError):
             verify_round(dataclasses.replace(r.statement, values=tuple(changed[1:]), public_inputs=tuple(changed)),
                          allow_insecure_srs=True)
+    assert _refusal(verifier, r.statement.proof, inputs[:-1] + [R_MODULUS]) == "zksolvency: public input >= r"
     other, _ = _round(tmp_path, dev_srs, "other-shape", slots=4)
-    assert _rejects_onchain(verifier, other.statement.proof, list(other.statement.public_inputs))
+    assert _refusal(verifier, other.statement.proof, list(other.statement.public_inputs)) == (
+        "zksolvency: wrong proof length")
 
 
-def _inclusion_of(r, ledger, u: int) -> InclusionFile:
-    names = [a.name for a in r.statement.assets]
-    rows = []
-    for k in range(r.plan.records):
-        if int(r.plan.user[k]) != u:
-            continue
-        slots = tuple((names[a - 1] if a else None, int(b)) for a, b in zip(r.plan.assets[k], r.plan.units[k]))
-        rows.append(InclusionRow(int(r.positions[k]), slots, G1Point.from_bytes(r.openings[64 * k : 64 * k + 64])))
-    return InclusionFile(r.statement.round_id, ledger.user_ids[u], r.salts[u], tuple(rows))
-
-
-def test_inclusion_view_and_local_check_agree(public_round, deployed):
-    r, ledger = public_round
-    _, registry, _, _ = deployed
-    names = [a.name for a in r.statement.assets]
-    verified = verify_round(r.statement, allow_insecure_srs=True)
-    n = 1 << r.statement.log_n
-    for u in (0, 5):
-        good = _inclusion_of(r, ledger, u)
-        first = good.rows[0]
-        raised = dataclasses.replace(first, slots=((first.slots[0][0] or "BTC", first.slots[0][1] + 1),) + first.slots[1:])
-        cases = {
-            "valid": (good, True),
-            "raised balance": (dataclasses.replace(good, rows=(raised,) + good.rows[1:]), False),
-            "other salt": (dataclasses.replace(good, salt=b"\1" * 32), False),
-            "next record": (dataclasses.replace(good, rows=(dataclasses.replace(first, row=(first.row + 2) % n),)), False),
-            "odd row": (dataclasses.replace(good, rows=(dataclasses.replace(first, row=first.row + 1),)), False),
-        }
-        for name, (inclusion, expected) in cases.items():
-            onchain, gas = check_inclusion_onchain(registry, inclusion, names)
-            try:
-                check_inclusion(inclusion, verified)
-                local = True
-            except InclusionError:
-                local = False
-            assert onchain == local == expected, name
-
-
-def test_an_odd_row_is_refused_onchain_even_with_a_valid_opening(chain, dev_srs, public_round, deployed):
-    """No constraint covers the user hash on odd rows, where the inclusion column pairs the second half
-    of one record with the first half of the next: a cheating exchange can put a hash there and prove
-    the round. Its opening holds, so the registry, like the local check, must refuse the odd row."""
+def test_an_odd_row_is_refused_on_every_path_even_with_a_valid_opening(chain, dev_srs, public_round, deployed):
+    """No constraint covers the hash column on odd rows, where the inclusion column pairs the second half
+    of one record with the first half of the next: a cheating exchange can put a record hash there and prove
+    the round, showing the slots of row 1 to two customers. Its opening holds, so every path must refuse
+    the odd row, with the same rule."""
+    from zksolvency.audit import records_of, round_keys
     from zksolvency.circuits.constraint_system import GAMMA
-    from zksolvency.hashing import round_tag, user_hash
-    from zksolvency.onchain import circuit_of
+    from zksolvency.hashing import record_hash, round_tag, user_prefix
+    from zksolvency.onchain import ViewCheck, circuit_of, recorded_keys
     from zksolvency.prover.field import Fr
     from zksolvency.prover.openings import single_opening
     from zksolvency.prover.plonk import keygen, prove_with_polynomials
     from zksolvency.verifier.formats import Proof
-    from zksolvency.circuits.solvency import inclusion_values
-    from zksolvency.verifier.inclusion import combine, opening_holds
+    from zksolvency.verifier.inclusion import Rule, combine, opening_holds
 
     r, _ = public_round
     owner, registry, _, _ = deployed
     st = r.statement
     circuit = circuit_of(st)
     shape, names = circuit.shape, [a.name for a in st.assets]
-    rng = np.random.default_rng(5)
+    assert shape.slots == 2
     hashes = np.zeros((shape.records, 4), dtype=np.uint64)
     assets = np.zeros((shape.records, shape.slots), dtype=np.uint32)
     units = np.zeros((shape.records, shape.slots), dtype=np.uint64)
-    hashes[:2] = Fr.to_canonical_limbs(Fr.random(2, rng))
-    assets[:2] = rng.integers(1, len(names) + 1, size=(2, shape.slots))
-    units[:2] = rng.integers(1, 1 << 30, size=(2, shape.slots), dtype=np.uint64)
+    hashes[:2] = Fr.to_canonical_limbs(Fr.random(2, np.random.default_rng(5)))
+    assets[:2] = [[1, 2], [3, 4]]
+    units[:2] = [[10, 20], [30, 40]]
     totals = [int(units[assets == j].astype(object).sum()) for j in range(1, len(names) + 1)]
     round_id, user_id, salt = "forged-odd-row", "mallory", b"\7" * 32
-    h = user_hash(round_id, user_id, salt)
+    shown = [(2, 20), (3, 30)]  # row 1's combination: record 0's second half, record 1's first half
+    h = record_hash(user_prefix(round_id, user_id, salt), 0, 1, shown)
     witness = circuit.witness(hashes, assets, units, None, None)
-    forged = witness.with_columns({circuit.user_hash: witness[circuit.user_hash].copy()})
-    forged[circuit.user_hash][1] = Fr.from_ints([h])[0]
+    forged = witness.with_columns({circuit.record_hash: witness[circuit.record_hash].copy()})
+    forged[circuit.record_hash][1] = Fr.from_ints([h])[0]
     srs = dev_srs.truncated(st.log_n)
     public = [round_tag(round_id)] + totals
     pk = keygen(circuit.cs, st.log_n, srs, circuit.fixed)
@@ -200,18 +183,18 @@ def test_an_odd_row_is_refused_onchain_even_with_a_valid_opening(chain, dev_srs,
                                     proof=proof, inclusion_commitment=commitment)
     publish(chain, registry, owner, statement)  # the proof is valid: the round is recorded
 
-    half = shape.row_slots
-    shown = [(int(assets[0, s]), int(units[0, s])) for s in range(half, shape.slots)]
-    shown += [(int(assets[1, s]), int(units[1, s])) for s in range(half)]
     pi = single_opening(srs, polys[circuit.inclusion], st.log_n, 1)
-    verified = verify_round(statement, allow_insecure_srs=True)
-    gamma = verified.verified.challenges[GAMMA]
-    assert opening_holds(st.verifying_key, commitment, 1, combine(inclusion_values(h, shown), gamma), pi)
-    row = InclusionRow(1, tuple((names[a - 1], u) for a, u in shown), pi)
-    inclusion = InclusionFile(round_id, user_id, salt, (row,))
-    with pytest.raises(InclusionError, match="odd"):
-        check_inclusion(inclusion, verified)
-    assert check_inclusion_onchain(registry, inclusion, names)[0] is False
+    keys = round_keys(verify_round(statement, allow_insecure_srs=True))
+    assert opening_holds(keys, commitment, 1, combine([h] + [v for slot in shown for v in slot], keys.gamma), pi)
+    inclusion = InclusionFile(round_id, user_id, salt, (InclusionRecord(1, tuple((names[a - 1], u) for a, u in shown),
+                                                                        pi),), tuple(names))
+    assert records_of(inclusion, names)[0].record_hash == h
+    chain_keys, _ = recorded_keys(registry, round_id, keys)
+    for final in (None, ViewCheck(registry, round_id)):
+        for k in (keys, chain_keys):
+            with pytest.raises(InclusionError) as refused:
+                check_inclusion(inclusion, k, round_id, names, user_id, final)
+            assert refused.value.rule == Rule.ODD_ROW
 
 
 def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):
@@ -246,6 +229,8 @@ def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):
     forged = token_holder.sign_message(encode_defunct(primitive=message)).signature
     with pytest.raises(Exception, match=_selector("BadSignature()")):
         registry.functions.registerReserve("ETH", eth_holder.address, zero, forged).call({"from": owner.address})
+    good = eth_holder.sign_message(encode_defunct(primitive=message)).signature  # the positive twin
+    registry.functions.registerReserve("ETH", eth_holder.address, zero, good).call({"from": owner.address})
 
     covered = make("private-1", seed=4)
     publish(chain, registry, owner, covered.statement)
@@ -254,7 +239,7 @@ def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):
     emptied = make("private-2", seed=5)
     send(chain, token_holder, token.functions.transfer(owner.address, 10**12).build_transaction(
         {"from": token_holder.address}))
-    with pytest.raises(ChainError, match="refuses"):
+    with pytest.raises(ChainError, match="refuses the round: zksolvency: (quotient identity|pairing check failed)"):
         publish(chain, registry, owner, emptied.statement)
 
 
@@ -287,21 +272,22 @@ def test_cli_deploy_publish_and_check_inclusion(chain, tmp_path, dev_srs, monkey
                          "--json").stdout)
     assert out["gas_used"] > 0 and out["block"] > 0
     again = run("publish", tmp_path / "round", "--rpc", url, "--registry", addresses["registry"], ok=False)
-    assert "refuses" in again.output
+    assert "refuses the round: RoundExists" in again.output
     ledger = read_ledger(tmp_path / "ledger.csv", parse_decimals(decimals_spec(FOUR_ASSETS)))
     uid = ledger.user_ids[3]
     run("inclusion", tmp_path / "round", "--user", uid, "--out", tmp_path / "u.json")
-    local = json.loads(run("verify-inclusion", tmp_path / "u.json", "--rpc", url, "--registry",
+    local = json.loads(run("verify-inclusion", tmp_path / "u.json", "--user-id", uid, "--rpc", url, "--registry",
                            addresses["registry"], "--json").stdout)
-    onchain = json.loads(run("verify-inclusion", tmp_path / "u.json", "--rpc", url, "--registry",
+    onchain = json.loads(run("verify-inclusion", tmp_path / "u.json", "--user-id", uid, "--rpc", url, "--registry",
                              addresses["registry"], "--onchain", "--json").stdout)
     assert local["valid"] and onchain["valid"] and onchain["gas"] > 0
     assert local["balances"] == onchain["balances"]
     data = json.loads((tmp_path / "u.json").read_text(encoding="utf-8"))
-    slot = next(s for s in data["rows"][0]["slots"] if s["asset"])
+    slot = next(s for s in data["records"][0]["slots"] if s["asset"])
     slot["units"] = str(int(slot["units"]) + 1)
     (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
     for extra in ([], ["--onchain"]):
-        result = run("verify-inclusion", tmp_path / "bad.json", "--rpc", url, "--registry", addresses["registry"],
-                     "--json", *extra, ok=False)
-        assert json.loads(result.stdout)["valid"] is False
+        result = run("verify-inclusion", tmp_path / "bad.json", "--user-id", uid, "--rpc", url, "--registry",
+                     addresses["registry"], "--json", *extra, ok=False)
+        out = json.loads(result.stdout)
+        assert out["valid"] is False and out["rule"] == "OPENING"

@@ -91,29 +91,30 @@ def test_a_record_spans_two_rows(dev_srs):
     r = Round(dev_srs, private=False, seed=2)
     c, half, w = r.circuit, r.shape.row_slots, r.witness
     j = 17
-    assert Fr.to_ints(w[c.user_hash][2 * j : 2 * j + 2]) == [Fr.to_ints(Fr.from_canonical_limbs(r.hashes[j : j + 1]))[0], 0]
+    assert Fr.to_ints(w[c.record_hash][2 * j : 2 * j + 2]) == [Fr.to_ints(Fr.from_canonical_limbs(r.hashes[j : j + 1]))[0], 0]
     for s in range(r.shape.slots):
         row, h = 2 * j + s // half, s % half
         assert Fr.to_ints(w[c.asset[h]][row : row + 1]) == [int(r.assets[j, s])]
         limbs = Fr.to_ints(np.stack([w[c.limb[h][t]][row] for t in range(r.shape.limbs)]))
         assert sum(x << (r.shape.limb_bits * t) for t, x in enumerate(limbs)) == int(r.units[j, s])
-    assert not np.any(w[c.user_hash][2 * 100 :]) and not np.any(w[c.asset[0]][2 * 100 :])
+    assert not np.any(w[c.record_hash][2 * 100 :]) and not np.any(w[c.asset[0]][2 * 100 :])
 
 
 def test_an_odd_row_is_refused_even_with_a_valid_opening(dev_srs):
     """On odd row 2j + 1 the inclusion column pairs the second half of record j with the first half of
-    record j + 1. A cheating prover that puts a user hash there gets a valid opening of it, so
+    record j + 1. A cheating prover that puts a record hash there gets a valid opening of it, so
     verifiers must refuse odd rows."""
     from zksolvency.circuits.constraint_system import GAMMA
     from zksolvency.prover.openings import single_opening
     from zksolvency.prover.plonk import prove_with_polynomials
-    from zksolvency.verifier.inclusion import InclusionError, combine, opening_holds, verify_row
+    from zksolvency.verifier.inclusion import InclusionError, InclusionKeys, Record, Rule, check_records, combine
+    from zksolvency.verifier.inclusion import opening_holds
 
     r = Round(dev_srs, private=False, seed=8)
     c, half = r.circuit, r.shape.row_slots
     j, h = 4, 123456789
-    forged = r.witness.with_columns({c.user_hash: r.witness[c.user_hash].copy()})
-    forged[c.user_hash][2 * j + 1] = Fr.from_ints([h])[0]
+    forged = r.witness.with_columns({c.record_hash: r.witness[c.record_hash].copy()})
+    forged[c.record_hash][2 * j + 1] = Fr.from_ints([h])[0]
     proof, polys = prove_with_polynomials(r.pk, forged, r.public)  # the checker finds nothing wrong
     verified = verify(c.cs, r.pk.vk, r.public, proof, allow_insecure_srs=True)
     gamma, commitment = verified.challenges[GAMMA], verified.commitment(c.inclusion)
@@ -123,8 +124,11 @@ def test_an_odd_row_is_refused_even_with_a_valid_opening(dev_srs):
     row = 2 * j + 1
     pi = single_opening(dev_srs, polys[c.inclusion], r.shape.log_n, row)
     assert opening_holds(r.pk.vk, commitment, row, combine(values, gamma), pi)
-    with pytest.raises(InclusionError, match="odd"):
-        verify_row(r.pk.vk, commitment, gamma, row, values, pi)
+    vk = r.pk.vk
+    keys = InclusionKeys(vk.log_n, r.shape.slots, ASSETS, commitment, gamma, vk.g1, vk.g2, vk.tau_g2)
+    with pytest.raises(InclusionError, match="odd") as refused:
+        check_records(keys, [Record(row, h, tuple(shown), (pi.x, pi.y))])
+    assert refused.value.rule == Rule.ODD_ROW
 
 
 def test_honest_round_verifies(honest):

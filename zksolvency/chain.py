@@ -34,7 +34,7 @@ def _tool(name: str) -> Path:
 
 
 def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
-    """{contract name: {"abi", "bytecode"}} for Solidity sources {file name: text}.
+    """{contract name: {"abi", "bytecode", "runtime"}} for Solidity sources {file name: text}.
 
     The output is kept in the cache directory under a hash of the request and the
     compiler's version, so that a command needing only an ABI does not run solc.
@@ -46,7 +46,7 @@ def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
         "settings": {
             "optimizer": {"enabled": True, "runs": optimize_runs},
             "evmVersion": EVM_VERSION,
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
     }
     version = json.loads((CONTRACTS / "node_modules" / "solc" / "package.json").read_text())["version"]
@@ -68,7 +68,8 @@ def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
     out = {}
     for file_contracts in output["contracts"].values():
         for name, c in file_contracts.items():
-            out[name] = {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"]}
+            out[name] = {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"],
+                         "runtime": "0x" + c["evm"]["deployedBytecode"]["object"]}
     cached.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(cached, json.dumps(out))
     return out

@@ -26,11 +26,28 @@ def circuit_of(statement: RoundStatement) -> SolvencyCircuit:
 OPTIMIZER_RUNS = 100_000
 
 
+# EIP-170: no contract's code may exceed this on Ethereum and its usual peers.
+MAX_CODE_BYTES = 24_576
+
+
 def compile_round_contracts(statement: RoundStatement) -> dict:
-    """The round's generated verifier and the registry, compiled together."""
+    """The round's generated verifier and the registry, compiled together.
+
+    For the optimizer runs that cost least gas a call, unless the verifier's code
+    then exceeds the EVM's size limit: then for the smallest code. A shape whose
+    verifier exceeds the limit even so (many slots a record) cannot be deployed,
+    and ChainError says so before anything is sent.
+    """
     verifier = generate_verifier(circuit_of(statement).cs, statement.verifying_key, contract="SolvencyVerifier")
-    return compile_solidity({"SolvencyVerifier.sol": verifier, "SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()},
-                            optimize_runs=OPTIMIZER_RUNS)
+    sources = {"SolvencyVerifier.sol": verifier, "SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}
+    for runs in (OPTIMIZER_RUNS, 1):
+        compiled = compile_solidity(sources, optimize_runs=runs)
+        size = (len(compiled["SolvencyVerifier"]["runtime"]) - 2) // 2
+        if size <= MAX_CODE_BYTES:
+            return compiled
+    raise ChainError(f"the verifier of this round's shape ({statement.slots} slots a record, "
+                     f"{statement.verifying_key.circuit}) is {size:,} bytes, over the EVM's {MAX_CODE_BYTES:,}-byte "
+                     f"limit: a round to publish on-chain needs fewer slots a record")
 
 
 @dataclass(frozen=True)
