@@ -312,3 +312,69 @@ def test_random_mutations_get_one_verdict_on_every_path(fixture_round, registry)
     # The mutations reach every rule a file can break, and the pairing.
     assert set(seen) >= {"MALFORMED", "OPENING", "ROW_RANGE", "ODD_ROW", "DUPLICATE_ROW", "UNITS_RANGE",
                          "ASSET_ORDER", "SHAPE", "PROOF_POINT", "USER_ID", "ROUND_ID", "NO_RECORDS"}, seen
+
+
+# --------------------------------------------------------------------------- what the node is told
+
+
+@pytest.fixture
+def recording_node(registry):
+    """A proxy on 127.0.0.1 in front of the test chain that keeps every request body it forwards."""
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    upstream, bodies = registry.w3.provider.endpoint_uri, []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            bodies.append(body.decode())
+            request = urllib.request.Request(upstream, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                data = answer.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
+    server.shutdown()
+
+
+def test_the_node_never_learns_the_customers_id_or_salt_nor_by_default_a_balance(registry, recording_node, tmp_path):
+    url, bodies = recording_node
+    case = next(c for c in CASES if c["name"] == "honest_several_records")
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    file = case["file"]
+    salt = file["salt"][2:]
+    uid = file["user_id"]
+    units = [int(s["units"]) for r in file["records"] for s in r["slots"] if s["asset"]]
+
+    def seen(text: str) -> set:
+        found = set()
+        if uid in text or uid.encode().hex() in text.lower():
+            found.add("user id")
+        if salt.lower() in text.lower():
+            found.add("salt")
+        if any(format(u, "064x") in text.lower() for u in units):  # as the ABI encodes a word
+            found.add("balance")
+        return found
+
+    def check(*extra):
+        bodies.clear()
+        result = CliRunner().invoke(main, ["verify-inclusion", str(path), "--user-id", uid, "--rpc", url,
+                                           "--registry", registry.address, "--json", *extra])
+        assert result.exit_code == 0 and json.loads(result.stdout)["valid"] is True, result.output
+        assert bodies  # the proxy saw the requests
+        return set().union(*(seen(b) for b in bodies))
+
+    assert check() == set()  # the default chain path reads the round's record and nothing else
+    assert check("--onchain") == {"balance"}  # the view gets the slots (README says so), never the id or salt

@@ -100,18 +100,27 @@ def publish(w3, registry, owner, statement: RoundStatement):
 
 
 def _reason(e: Exception) -> str:
-    """The contract's own reason: a revert string, or a custom error of the registry decoded by name."""
+    """The contract's own reason: a revert string, or a custom error of the registry with its arguments."""
     data = getattr(e, "data", None)
     if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-        name = _REGISTRY_ERRORS.get(data[2:10])
-        if name is not None:
-            return name
+        known = _REGISTRY_ERRORS.get(data[2:10])
+        if known is not None:
+            name, types = known
+            if not types:
+                return name
+            from eth_abi import decode
+
+            try:
+                args = decode(types, bytes.fromhex(data[10:]))
+            except Exception:  # a malformed payload: the name alone
+                return name
+            return f"{name}({', '.join(repr(a) for a in args)})"
     message = getattr(e, "message", None) or str(e)
     return message.replace("execution reverted: ", "")
 
 
 def _error_selectors() -> dict:
-    """{selector hex: "Name(args)"} of the registry's custom errors, e.g. "RoundExists(string)"."""
+    """{selector hex: (name, [argument types])} of the registry's custom errors."""
     from zksolvency.verifier.transcript import keccak256
 
     out = {}
@@ -119,8 +128,8 @@ def _error_selectors() -> dict:
         line = line.strip()
         if line.startswith("error ") and line.endswith(";"):
             name, _, params = line[len("error "):-2].partition("(")
-            types = ",".join(p.split()[0] for p in params.split(",") if p.strip())
-            out[keccak256(f"{name}({types})".encode())[:4].hex()] = name
+            types = [p.split()[0] for p in params.split(",") if p.strip()]
+            out[keccak256(f"{name}({','.join(types)})".encode())[:4].hex()] = (name, types)
     return out
 
 
