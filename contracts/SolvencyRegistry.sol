@@ -342,19 +342,20 @@ contract SolvencyRegistry {
         Batch memory b;
         b.rho = rows.length == 1 ? 1 : uint256(keccak256(abi.encode(word, gamma, rows, recordHashes, slots, proofs))) % R;
         if (b.rho == 0) b.rho = 1;
-        b.weight = 1;
-        for (uint256 i = 0; i < rows.length; i++) {
+        // Record 0 has weight 1: its terms start the sums (no multiplication by the weight, no addition to zero).
+        b.commitmentWeight = 1;
+        b.valueWeight = _combine(gamma, recordHashes[0], slots[0:width]);
+        (b.lx, b.ly) = _mul(proofs[0], proofs[1], _expmod(omega, rows[0], R));
+        (b.px, b.py) = (proofs[0], proofs[1]);
+        b.weight = b.rho;
+        for (uint256 i = 1; i < rows.length; i++) {
             uint256 value = _combine(gamma, recordHashes[i], slots[i * width:(i + 1) * width]);
             uint256 z = _expmod(omega, rows[i], R);
             b.commitmentWeight = addmod(b.commitmentWeight, b.weight, R);
             b.valueWeight = addmod(b.valueWeight, mulmod(b.weight, value, R), R);
             (uint256 tx, uint256 ty) = _mul(proofs[2 * i], proofs[2 * i + 1], mulmod(b.weight, z, R));
             (b.lx, b.ly) = _add(b.lx, b.ly, tx, ty);
-            if (b.weight == 1) {
-                (tx, ty) = (proofs[2 * i], proofs[2 * i + 1]);
-            } else {
-                (tx, ty) = _mul(proofs[2 * i], proofs[2 * i + 1], b.weight);
-            }
+            (tx, ty) = _mul(proofs[2 * i], proofs[2 * i + 1], b.weight);
             (b.px, b.py) = _add(b.px, b.py, tx, ty);
             b.weight = mulmod(b.weight, b.rho, R);
         }
