@@ -32,20 +32,6 @@ from zksolvency.sample import decimals_spec, write_sample_ledger
 OWNER = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
-def _inclusion(r, u: int):
-    """The InclusionFile of user u of a proven round (as ``zksolvency inclusion`` exports it)."""
-    from zksolvency.artifacts import InclusionFile, InclusionRecord
-    from zksolvency.encoding import G1Point
-
-    names = [a.name for a in r.statement.assets]
-    records = tuple(
-        InclusionRecord(int(r.positions[k]), tuple((names[a - 1] if a else None, int(b))
-                                                   for a, b in zip(r.plan.assets[k], r.plan.units[k])),
-                        G1Point.from_bytes(r.openings[64 * k: 64 * k + 64]))
-        for k in range(r.plan.records) if int(r.plan.user[k]) == u)
-    return InclusionFile(r.statement.round_id, r.user_ids[u], r.salts[u], records, tuple(names))
-
-
 def measure(log_n: int, assets: int, srs) -> dict:
     names = tuple((f"A{j}", 6, 100.0) for j in range(1, assets + 1))
     users = 3 << (log_n - 3)  # about 3/4 of the records' places: the round needs 2^log_n rows
@@ -71,7 +57,7 @@ def measure(log_n: int, assets: int, srs) -> dict:
             u = next((u for u, c in counts.items() if c == m), None)
             if u is None:
                 continue
-            records = records_of(_inclusion(r, u), [a.name for a in statement.assets])
+            records = records_of(r.inclusion_file(u), [a.name for a in statement.assets])
             call = registry.functions.verifyInclusion(statement.round_id, *inclusion_calldata(records))
             assert call.call() is True
             gas = call.estimate_gas()

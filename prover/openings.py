@@ -46,7 +46,6 @@ each file checked against a digest of its content when read.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import OrderedDict
 from pathlib import Path
 

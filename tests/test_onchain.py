@@ -12,7 +12,6 @@ from zksolvency.artifacts import InclusionFile, InclusionRecord
 from zksolvency.audit import check_inclusion, verify_round
 from zksolvency.constants import R_MODULUS
 from zksolvency.chain import ChainError, anvil, compile_solidity, connect, deploy, send
-from zksolvency.encoding import G1Point
 from zksolvency.ingest import parse_decimals, read_ledger
 from zksolvency.onchain import (
     compile_round_contracts,
@@ -145,7 +144,6 @@ def test_an_odd_row_is_refused_on_every_path_even_with_a_valid_opening(chain, de
     the round, showing the slots of row 1 to two customers. Its opening holds, so every path must refuse
     the odd row, with the same rule."""
     from zksolvency.audit import records_of, round_keys
-    from zksolvency.circuits.constraint_system import GAMMA
     from zksolvency.hashing import record_hash, round_tag, user_prefix
     from zksolvency.onchain import ViewCheck, circuit_of, recorded_keys
     from zksolvency.prover.field import Fr

@@ -6,11 +6,9 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
-from zksolvency.artifacts import InclusionFile, InclusionRecord
 from zksolvency.audit import check_inclusion, round_keys, verify_round
 from zksolvency.chain import anvil, connect
 from zksolvency.circuits.solvency import limb_bits_for
-from zksolvency.encoding import G1Point
 from zksolvency.ingest import parse_decimals, read_ledger
 from zksolvency.onchain import ViewCheck, deploy_round_contracts, publish, recorded_keys, registry_contract
 from zksolvency.round import prove_round
@@ -38,15 +36,8 @@ def _round(tmp_path, srs, users: int, slots: int, round_id: str):
     return prove_round(ledger, srs, round_id, slots=slots)
 
 
-def _whale_file(r) -> InclusionFile:
-    names = [a.name for a in r.statement.assets]
-    u = r.user_ids.index(WHALE)
-    records = []
-    for k in range(r.plan.records):
-        if int(r.plan.user[k]) == u:
-            slots = tuple((names[a - 1] if a else None, int(b)) for a, b in zip(r.plan.assets[k], r.plan.units[k]))
-            records.append(InclusionRecord(int(r.positions[k]), slots, G1Point.from_bytes(r.openings[64 * k: 64 * k + 64])))
-    return InclusionFile(r.statement.round_id, WHALE, r.salts[u], tuple(records), tuple(names))
+def _whale_file(r):
+    return r.inclusion_file(r.user_ids.index(WHALE))
 
 
 def _through_everything(chain, r):

@@ -151,6 +151,19 @@ class Round:
     openings: bytes  # 64 bytes per planned record, in plan order
     timings: dict = field(default_factory=dict)
 
+    def inclusion_file(self, u: int):
+        """User u's inclusion file, as ``zksolvency inclusion`` exports it from the store."""
+        from zksolvency.artifacts import InclusionFile, InclusionRecord
+        from zksolvency.encoding import G1Point
+
+        names = [a.name for a in self.statement.assets]
+        records = tuple(
+            InclusionRecord(int(self.positions[k]),
+                            tuple((names[a - 1] if a else None, int(b)) for a, b in zip(self.plan.assets[k], self.plan.units[k])),
+                            G1Point.from_bytes(self.openings[64 * k: 64 * (k + 1)]))
+            for k in np.flatnonzero(self.plan.user == u))
+        return InclusionFile(self.statement.round_id, self.user_ids[u], self.salts[u], records, tuple(names))
+
     def write(self, out_dir) -> Path:
         """Write round.json and inclusion.sqlite into ``out_dir`` (absent or empty), atomically."""
         out = Path(out_dir)

@@ -12,7 +12,6 @@ the files it writes.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
