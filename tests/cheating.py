@@ -222,6 +222,10 @@ def cases(ex: Exchange) -> list:
 
     # Records: hidden, reordered, extra, none.
     add("last_record_hidden", bob, edited(b, lambda f: f["records"].pop()), "OPENING")
+    def move_slot(f):  # the slot counts change, the slots shown (and the flattened slot list) do not
+        f["records"][0]["slots"].append(f["records"][1]["slots"].pop(0))
+
+    add("a_slot_moved_to_the_previous_record", bob, edited(b, move_slot), "SHAPE")
     add("records_reordered", bob, edited(b, lambda f: f["records"].reverse()), "EMPTY_NOT_LAST")
 
     def extra_empty(f):

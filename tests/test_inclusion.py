@@ -250,6 +250,8 @@ def _mutations(rng: random.Random, file: dict, n: int, others: list):
             ("proof short", lambda: rec.update(proof=rec["proof"][:-2])),
             ("record duplicated", lambda: records.insert(rng.randrange(len(records) + 1), copy.deepcopy(rec))),
             ("record dropped", lambda: records.pop(k)),
+            ("slot moved to another record", lambda: records[rng.randrange(len(records))]["slots"].append(
+                rec["slots"].pop(s))),
             ("records reversed", lambda: records.reverse()),
             ("record of another user", lambda: records.insert(rng.randrange(len(records) + 1),
                                                               copy.deepcopy(rng.choice(others)))),
@@ -267,10 +269,10 @@ def _mutations(rng: random.Random, file: dict, n: int, others: list):
         name, op = rng.choice(ops)
         try:
             op()
-        except (IndexError, ValueError, TypeError):  # an edit that no longer applies after an earlier one
+        except (IndexError, KeyError, ValueError, TypeError):  # an edit that no longer applies after an earlier one
             continue
         done.append(name)
-        if name in ("slot dropped", "record dropped", "no records", "records reversed", "slots reversed",
+        if name in ("slot dropped", "record dropped", "slot moved to another record", "no records", "records reversed", "slots reversed",
                     "slot duplicated", "record duplicated", "record of another user", "slots swapped"):
             break  # later ops hold references into the old structure
     return ", ".join(done), m
@@ -378,3 +380,40 @@ def test_the_node_never_learns_the_customers_id_or_salt_nor_by_default_a_balance
 
     assert check() == set()  # the default chain path reads the round's record and nothing else
     assert check("--onchain") == {"balance"}  # the view gets the slots (README says so), never the id or salt
+
+
+# --------------------------------------------------------------------------- files no parser should choke on
+
+
+def _hostile_files():
+    """(name, text of an inclusion file, text of round.json or None): what an exchange could write to crash a check."""
+    honest = next(c for c in CASES if c["name"] == "honest_one_record")["file"]
+    text = json.dumps(honest)
+    round_text = (VECTORS / "round.json").read_text(encoding="utf-8")
+    yield "a row of 5000 digits", text.replace(f'"row": {honest["records"][0]["row"]}', '"row": ' + "9" * 5000), None
+    yield "units of 5000 digits", text.replace('"units": "0"', '"units": "' + "9" * 5000 + '"', 1), None
+    yield "arrays nested 100,000 deep", "[" * 100_000 + "]" * 100_000, None
+    yield "an object nested 65 deep", '{"a":' * 65 + "1" + "}" * 65, None
+    yield "a lone surrogate in an asset name", text.replace('"BTC"', '"\\ud800"', 1), None
+    yield "a lone surrogate in the round id", text, round_text.replace('"round_id": "vectors-1"', '"round_id": "\\udfff"')
+    yield "NaN", text.replace(f'"row": {honest["records"][0]["row"]}', '"row": NaN'), None
+    yield "log_n of 5000 digits", text, round_text.replace('"log_n": 8', '"log_n": ' + "9" * 5000)
+
+
+@pytest.mark.parametrize("name,file_text,round_text", list(_hostile_files()), ids=[h[0] for h in _hostile_files()])
+def test_hostile_files_are_refused_with_one_line_on_every_path(name, file_text, round_text, registry, tmp_path):
+    import subprocess
+    import sys
+
+    path, round_file = tmp_path / "inclusion.json", tmp_path / "round.json"
+    path.write_text(file_text, encoding="utf-8")
+    round_file.write_text(round_text or (VECTORS / "round.json").read_text(encoding="utf-8"), encoding="utf-8")
+    chain = ["--rpc", registry.w3.provider.endpoint_uri, "--registry", registry.address]
+    with_round = ["--round", str(round_file), "--allow-insecure-srs"]
+    forms = (with_round, chain + with_round) if round_text else (with_round, chain, chain + ["--onchain"])
+    for form in forms:
+        # A real process: a parser that overflows the C stack kills it, which no in-process runner survives.
+        done = subprocess.run([sys.executable, "-m", "zksolvency.cli", "verify-inclusion", str(path), "--user-id",
+                               "alice", *form], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, (form, done.returncode, done.stderr[-500:])
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr

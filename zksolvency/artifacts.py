@@ -212,6 +212,8 @@ class InclusionFile:
             for k, s in enumerate(rf.get("slots", list)):
                 sf = _Fields(s, f"{where}: records[{i}].slots[{k}]", ("asset", "units"))
                 asset = sf.get("asset", (str, type(None)))
+                if asset is not None:
+                    _unicode(asset, f"{sf.where}.asset")
                 slots.append((asset, _decimal(sf.get("units", str), f"{sf.where}.units")))
             x, y = (int.from_bytes(half, "big") for half in _halves(rf.hex_bytes("proof", 64)))
             row = rf.integer("row")
@@ -221,6 +223,8 @@ class InclusionFile:
         assets = f.get("assets", list)
         if not all(isinstance(a, str) for a in assets) or len(set(assets)) != len(assets):
             raise ArtifactError(f"{where}: assets must be a list of distinct names")
+        for i, a in enumerate(assets):
+            _unicode(a, f"{where}: assets[{i}]")
         return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(records), tuple(assets))
 
 
@@ -228,22 +232,68 @@ def _halves(data: bytes):
     return data[:32], data[32:]
 
 
+MAX_FILE_BYTES = 16 << 20  # far above any round or inclusion file
+MAX_DEPTH = 64  # of nested JSON arrays and objects (the formats nest four deep)
+MAX_DIGITS = 80  # of a decimal string: every value is below r < 10^77
+
+
 def _load_json(path: Path, what: str):
+    """The file's JSON, or ArtifactError: unreadable, too large, not JSON, nested too deep, a number too long."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ArtifactError(f"{path}: the {what} is larger than {MAX_FILE_BYTES >> 20} MiB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such {what}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ArtifactError(f"{path}: cannot read the {what}: {e}") from None
+    if _depth(text) > MAX_DEPTH:
+        raise ArtifactError(f"{path}: the {what} nests arrays or objects more than {MAX_DEPTH} deep")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
     except json.JSONDecodeError as e:
         raise ArtifactError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    except ValueError as e:
+        raise ArtifactError(f"{path}: {e}") from None
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of [ and { outside strings (checked before parsing: the parser recurses)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits (at most {MAX_DIGITS})")
+    return int(text)
+
+
+def _json_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _decimal(text, where: str) -> int:
     if not isinstance(text, str) or not text.isascii() or not text.isdigit() or (len(text) > 1 and text[0] == "0"):
-        raise ArtifactError(f"{where}: expected a decimal string of digits, got {text!r}")
+        raise ArtifactError(f"{where}: expected a decimal string of digits, got {text[:40]!r}")
+    if len(text) > MAX_DIGITS:
+        raise ArtifactError(f"{where}: a number of {len(text)} digits is not below the field modulus")
     value = int(text)
     if value >= R_MODULUS:
         raise ArtifactError(f"{where}: {text} is not below the field modulus")
@@ -276,7 +326,7 @@ class _Fields:
         return value
 
     def text(self, key: str) -> str:
-        return self.get(key, str)
+        return _unicode(self.get(key, str), f"{self.where}: field {key!r}")
 
     def integer(self, key: str) -> int:
         return self.get(key, int)
@@ -293,3 +343,12 @@ class _Fields:
 
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _unicode(text: str, where: str) -> str:
+    """``text`` if it is valid Unicode (JSON's escapes can spell lone surrogates, which no UTF-8 encodes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArtifactError(f"{where}: not valid Unicode (a lone surrogate)") from None
+    return text
