@@ -49,10 +49,12 @@ def instance_values(cs, n: int, public_inputs) -> dict:
     from zksolvency.prover.field import Fr
 
     out = {}
+    limit = cs.max_public_inputs(n)
+    if limit is not None and len(public_inputs) > limit:
+        raise ValueError(f"{len(public_inputs)} public inputs do not fit the instance columns of {n} rows "
+                         f"(at most {limit})")
     for inst in cs.instances:
         values = list(public_inputs[inst.public_start :])
-        if inst.row_start + len(values) > n:
-            raise ValueError(f"instance column {inst.column.name!r}: {len(values)} public inputs do not fit")
         column = np.zeros((n, 4), dtype=np.uint64)  # zero in Montgomery form is zero
         if values:
             column[inst.row_start : inst.row_start + len(values)] = Fr.from_ints(values)

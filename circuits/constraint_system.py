@@ -248,6 +248,12 @@ class ConstraintSystem:
         """The largest degree of an identity (at least 1)."""
         return max([1] + [i.expression.degree() for i in self.identities])
 
+    def max_public_inputs(self, n: int) -> int | None:
+        """How many public inputs fit in n rows: an instance column holds one a row from its first row, no more
+        (a value past the last row would land on row (row mod n), since omega^n = 1). None: no instance column."""
+        fits = [inst.public_start + n - inst.row_start for inst in self.instances]
+        return min(fits) if fits else None
+
     def canonical_description(self) -> str:
         """Every fact about the compiled circuit that a verifier relies on, deterministically."""
         self.compile()

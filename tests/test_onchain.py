@@ -72,7 +72,8 @@ def _selector(signature: str) -> str:
 # What the generated verifier reverts with (contracts/Verifier.sol.template): a refusal names one of these.
 VERIFIER_REASONS = ("zksolvency: wrong proof length", "zksolvency: point not reduced", "zksolvency: point not on curve",
                     "zksolvency: bad proof header", "zksolvency: scalar not reduced", "zksolvency: quotient identity",
-                    "zksolvency: pairing check failed", "zksolvency: public input >= r", "zksolvency: too few public inputs")
+                    "zksolvency: pairing check failed", "zksolvency: public input >= r", "zksolvency: too few public inputs",
+                    "zksolvency: too many public inputs")
 
 
 def _refusal(verifier, proof, inputs) -> str:
@@ -289,3 +290,50 @@ def test_cli_deploy_publish_and_check_inclusion(chain, tmp_path, dev_srs, monkey
                      addresses["registry"], "--json", *extra, ok=False)
         out = json.loads(result.stdout)
         assert out["valid"] is False and out["rule"] == "OPENING"
+
+
+def test_reserves_past_the_last_row_are_refused_by_both_verifiers(chain, dev_srs, monkeypatch):
+    """Private mode with K = n + 1 assets: a cheating prover puts asset n + 1's reserves on row n, which is row
+    0 (omega^n = 1), where they cover asset 1's liabilities. 150 units owed against 100 stated reserves prove;
+    the verifiers must bound K by the rows (one rule: ConstraintSystem.max_public_inputs)."""
+    from zksolvency.circuits.constraint_system import ConstraintSystem
+    from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
+    from zksolvency.hashing import round_tag
+    from zksolvency.prover import plonk as prover
+    from zksolvency.prover.field import Fr
+    from zksolvency.verifier.plonk import verify
+    from zksolvency.verifier.solidity import generate_verifier
+
+    shape = SolvencyShape(8, 2, private_totals=True)
+    circuit, n = SolvencyCircuit(shape), shape.n
+    hashes = np.zeros((shape.records, 4), dtype=np.uint64)
+    assets = np.zeros((shape.records, 2), dtype=np.uint32)
+    units = np.zeros((shape.records, 2), dtype=np.uint64)
+    hashes[0, 0], assets[0, 0], units[0, 0] = 7, 1, 150
+    row_reserves = [150] + [0] * (n - 1)  # what row 0 holds once the wrapped reserves are added up
+    witness = circuit.witness(hashes, assets, units, [150] + [0] * (n - 1), row_reserves)
+    stated = [100] + [0] * (n - 1) + [50]  # K = n + 1: asset n + 1's 50 land on row 0
+    public = [round_tag("wrapped")] + stated
+
+    def wrapped(cs, rows, public_inputs):  # the cheating prover: values past the last row wrap around
+        out = {}
+        for inst in cs.instances:
+            acc = [0] * rows
+            for k, v in enumerate(public_inputs[inst.public_start:]):
+                acc[(inst.row_start + k) % rows] += v
+            out[inst.column] = Fr.from_ints(acc)
+        return out
+
+    monkeypatch.setattr(prover, "instance_values", wrapped)
+    pk = prover.keygen(circuit.cs, shape.log_n, dev_srs.truncated(shape.log_n), circuit.fixed)
+    proof = prover.prove(pk, witness, public, strict=False)
+    with pytest.raises(VerificationError, match="do not fit the circuit's instance columns of 256 rows"):
+        verify(circuit.cs, pk.vk, public, proof, allow_insecure_srs=True)
+    # Without the bound the forgery holds: the bound is what refuses it.
+    with monkeypatch.context() as m:
+        m.setattr(ConstraintSystem, "max_public_inputs", lambda self, rows: None)
+        verify(circuit.cs, pk.vk, public, proof, allow_insecure_srs=True)
+    compiled = compile_solidity({"V.sol": generate_verifier(circuit.cs, pk.vk, contract="V")})["V"]
+    address = deploy(chain, compiled, Account.from_key(KEYS[0]))
+    verifier = chain.eth.contract(address=address, abi=compiled["abi"])
+    assert _refusal(verifier, proof, public) == "zksolvency: too many public inputs"

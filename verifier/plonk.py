@@ -132,6 +132,10 @@ def verify(
     for i, x in enumerate(public_inputs):
         if not isinstance(x, int) or not 0 <= x < R_MODULUS:
             raise VerificationError(f"public input {i} is not a field element")
+    limit = cs.max_public_inputs(lay.n)
+    if limit is not None and len(public_inputs) > limit:
+        raise VerificationError(f"{len(public_inputs)} public inputs do not fit the circuit's instance columns "
+                                f"of {lay.n} rows (at most {limit})")
     try:
         proof = Proof.from_bytes(proof_bytes, lay)
     except EncodingError as e:

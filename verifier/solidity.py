@@ -250,6 +250,8 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         "PROOF_HEADER": hex(int.from_bytes(PROOF_MAGIC + bytes([FORMAT_VERSION]), "big")),
         "PROOF_HEADER_BYTES": str(header),
         "MIN_PUBLIC": str(min_public + 1),
+        # At most this many public inputs (zksolvency.circuits.constraint_system.max_public_inputs).
+        "MAX_PUBLIC": str(cs.max_public_inputs(n) if cs.instances else (1 << 32)),
         "G1_X": hex(vk.g1.x),
         "G1_Y": hex(vk.g1.y),
         **{f"G2_{k}": hex(w) for k, w in enumerate(g2)},
