@@ -59,6 +59,7 @@ from zksolvency.files import write_atomic
 from zksolvency.prover import field, g1
 from zksolvency.prover.field import FQ_PARAMS, FR_PARAMS, LIMBS, Fq, Fr
 from zksolvency.prover.g1 import _add, _below_q, _mul, _sub  # base field operations, inlined into kernels
+from zksolvency.verifier.development import DEV_SEED, dev_tau
 from zksolvency.verifier.transcript import keccak256
 
 __all__ = [
@@ -92,7 +93,6 @@ HEADER_BYTES = _HEADER.size
 assert HEADER_BYTES == 320 and HEADER_BYTES % 64 == 0
 G1_POINT_BYTES = 2 * LIMBS * 8  # one affine point in memory and in the file
 DIGEST_DOMAIN = b"zksolvency/srs/v1"
-DEV_TAU_DOMAIN = b"zksolvency/dev-srs/tau"
 
 
 def _g2_generator() -> G2Point:
@@ -483,15 +483,7 @@ def powers_are_consistent(g1_powers: np.ndarray, g2: G2Point, tau_g2: G2Point, r
 # ---------------------------------------------------------------- the development setup
 
 
-def dev_tau(seed: str) -> int:
-    """tau = keccak256(domain | seed) mod r, hashed again in the (never seen) case it is 0 or 1."""
-    digest = keccak256(DEV_TAU_DOMAIN + seed.encode())
-    while int.from_bytes(digest, "big") % R_MODULUS in (0, 1):
-        digest = keccak256(digest)
-    return int.from_bytes(digest, "big") % R_MODULUS
-
-
-def dev_setup(log_size: int, seed: str = "zksolvency-dev", progress=None) -> SRS:
+def dev_setup(log_size: int, seed: str = DEV_SEED, progress=None) -> SRS:
     """An INSECURE SRS for 2^log_size-row circuits with tau derived from ``seed`` (deterministic)."""
     from py_ecc.optimized_bn128 import G2, multiply
 

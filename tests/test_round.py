@@ -300,3 +300,23 @@ def test_record_hash_encoding_is_unambiguous():
     assert len({h, *others}) == 7
     with pytest.raises(ValueError):
         user_prefix("r", "alice", bytes(31))
+
+
+def test_a_development_key_is_recognised_from_its_points_whatever_its_flag(workdir, dev_srs, tmp_path):
+    """The flag sits outside the SRS digest and the development tau is public: a round proven with the
+    development SRS relabelled secure must still need --allow-insecure-srs (anyone can forge its proofs)."""
+    import dataclasses
+
+    from zksolvency.artifacts import RoundStatement
+
+    d, _ = workdir
+    relabelled = dataclasses.replace(dev_srs.truncated(9), insecure=False)
+    relabelled.save(tmp_path / "srs.bin")
+    run("prove", d / "ledger.csv", "--srs", tmp_path / "srs.bin", "--decimals", decimals_spec(), "--out",
+        tmp_path / "round", "--round-id", "relabelled")
+    statement = RoundStatement.load(tmp_path / "round" / "round.json")
+    assert statement.verifying_key.insecure is False  # the exchange's word
+    refused = run("verify", tmp_path / "round" / "round.json", "--json", ok=False)
+    assert json.loads(refused.stdout)["valid"] is False and "insecure development SRS" in refused.stdout
+    accepted = run("verify", tmp_path / "round" / "round.json", "--allow-insecure-srs")  # the positive twin
+    assert "WARNING: made with an insecure development SRS" in accepted.stdout

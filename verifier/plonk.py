@@ -13,6 +13,7 @@ from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, ZETA, Y, C
 from zksolvency.circuits.expression import ColumnKind, ScalarEvaluator
 from zksolvency.constants import R_MODULUS, ROOT_OF_UNITY_2_28, TWO_ADICITY
 from zksolvency.encoding import EncodingError, G1Point
+from zksolvency.verifier.development import is_development_key
 from zksolvency.verifier.formats import Proof, VerifyingKey
 from zksolvency.verifier.kzg import OpeningClaim, verify_openings
 from zksolvency.verifier.protocol import U, V, Layout, layout
@@ -121,7 +122,7 @@ def verify(
     allow_insecure_srs: bool = False,
 ) -> VerifiedProof:
     """Raise VerificationError unless ``proof_bytes`` proves ``cs`` for these public inputs."""
-    if vk.insecure and not allow_insecure_srs:
+    if is_development_key(vk) and not allow_insecure_srs:
         raise VerificationError("the verifying key comes from an insecure development SRS (use --allow-insecure-srs)")
     if vk.circuit != cs.name or vk.circuit_digest != circuit_digest(cs):
         raise VerificationError("the verifying key is for another circuit")

@@ -24,6 +24,7 @@ from pathlib import Path
 from zksolvency.circuits.constraint_system import ALPHA, BETA, GAMMA, ConstraintSystem
 from zksolvency.circuits.expression import ColumnKind, Evaluator, Query
 from zksolvency.constants import Q_MODULUS, R_MODULUS
+from zksolvency.verifier.development import is_development_key
 from zksolvency.verifier.formats import FORMAT_VERSION, PROOF_MAGIC, Proof, VerifyingKey
 from zksolvency.verifier.plonk import circuit_digest, domain_generator
 from zksolvency.verifier.protocol import layout
@@ -239,7 +240,7 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
         "LOG_N": str(vk.log_n),
         "VK_DIGEST": "0x" + vk.digest().hex(),
         "INSECURE_NOTE": "// WARNING: made from an INSECURE development SRS: anyone can forge proofs for it.\n"
-        if vk.insecure else "",
+        if is_development_key(vk) else "",
         "R": hex(R_MODULUS),
         "Q": hex(Q_MODULUS),
         "N": str(n),

@@ -39,10 +39,11 @@ def deploy_command(round_dir, rpc, allow_insecure_srs, as_json):
     """Deploy the verifier of the round's circuit shape and a registry bound to it (key: ZKSOLVENCY_PRIVATE_KEY)."""
     from zksolvency.artifacts import RoundStatement
     from zksolvency.onchain import deploy_round_contracts
+    from zksolvency.verifier.development import is_development_key
     from zksolvency.round import ROUND_FILE
 
     statement = RoundStatement.load(round_dir / ROUND_FILE)
-    if statement.verifying_key.insecure and not allow_insecure_srs:
+    if is_development_key(statement.verifying_key) and not allow_insecure_srs:
         raise click.ClickException("the round was made with an insecure development SRS (use --allow-insecure-srs)")
     owner = _account(OWNER_KEY)
     w3 = _connect(rpc)

@@ -102,6 +102,7 @@ def verify_command(round_file, allow_insecure_srs, srs_path, as_json):
     """Verify a round's proof (round.json) and print the statement it proves."""
     from zksolvency.artifacts import RoundStatement
     from zksolvency.audit import verify_round
+    from zksolvency.verifier.development import is_development_key
     from zksolvency.verifier.plonk import VerificationError
 
     statement = RoundStatement.load(round_file)
@@ -118,7 +119,7 @@ def verify_command(round_file, allow_insecure_srs, srs_path, as_json):
     for a, v in zip(statement.assets, statement.values):
         lines.append(f"  {a.name:<10} {_format_units(v, a.decimals)}")
     lines.append(f"verifying key 0x{statement.verifying_key.digest().hex()}")
-    if statement.verifying_key.insecure:
+    if is_development_key(statement.verifying_key):
         lines.append("WARNING: made with an insecure development SRS")
     _emit(report, as_json, "\n".join(lines))
 
