@@ -37,12 +37,12 @@ demo: setup $(CHAIN)
 	$(DEMO_CLI) prove zksolvency/data/sample_ledger.csv --srs $(DEMO)/srs.bin --decimals $(DECIMALS) \
 		--round-id demo-round --out $(DEMO)/round
 	@echo "== anyone verifies it"
-	$(DEMO_CLI) verify $(DEMO)/round/round.json --allow-insecure-srs
+	$(DEMO_CLI) verify $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
 	@echo "== the exchange exports two users' inclusion proofs; each user checks theirs"
 	$(DEMO_CLI) inclusion $(DEMO)/round --user alice-0 --out $(DEMO)/alice-0.json
-	$(DEMO_CLI) verify-inclusion $(DEMO)/alice-0.json --user-id alice-0 --round $(DEMO)/round/round.json --allow-insecure-srs
+	$(DEMO_CLI) verify-inclusion $(DEMO)/alice-0.json --user-id alice-0 --round $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
 	$(DEMO_CLI) inclusion $(DEMO)/round --user "bob-1" --out $(DEMO)/bob-1.json
-	$(DEMO_CLI) verify-inclusion $(DEMO)/bob-1.json --user-id bob-1 --round $(DEMO)/round/round.json --allow-insecure-srs
+	$(DEMO_CLI) verify-inclusion $(DEMO)/bob-1.json --user-id bob-1 --round $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
 
 test: setup $(CHAIN)
 	$(PY) -m pytest

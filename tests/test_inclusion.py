@@ -39,6 +39,8 @@ VECTORS = Path(__file__).parent / "vectors" / "inclusion"
 CASES = json.loads((VECTORS / "cases.json").read_text(encoding="utf-8"))
 RECORD_CASES = json.loads((VECTORS / "records.json").read_text(encoding="utf-8"))
 OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+# The fixture round's key digest, as whoever checked the key would publish it.
+VK_DIGEST = "0x" + RoundStatement.load(VECTORS / "round.json").verifying_key.digest().hex()
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +152,7 @@ def test_the_cli_reaches_the_verdict_of_the_table_on_every_path(name, registry, 
     path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
     url, address = registry.w3.provider.endpoint_uri, registry.address
-    round_file = ["--round", VECTORS / "round.json", "--allow-insecure-srs"]
+    round_file = ["--round", VECTORS / "round.json", "--allow-insecure-srs", "--vk-digest", VK_DIGEST]
     chain = ["--rpc", url, "--registry", address]
     for form in (round_file, chain, chain + ["--onchain"], chain + round_file):
         args = ["verify-inclusion", path, "--user-id", case["user_id"], "--json", *form]
@@ -167,13 +169,24 @@ def test_the_cli_reaches_the_verdict_of_the_table_on_every_path(name, registry, 
             assert result.exit_code == 1 and out["valid"] is False and out["rule"] == case["verdict"], form
 
 
-def test_the_cli_requires_the_customers_id(tmp_path):
+def test_the_cli_requires_the_customers_id_and_a_pin_for_a_round_file(tmp_path):
     case = next(c for c in CASES if c["name"] == "honest_one_record")
     path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
-    result = CliRunner().invoke(main, ["verify-inclusion", str(path), "--round", str(VECTORS / "round.json"),
-                                       "--allow-insecure-srs"])
+    base = ["verify-inclusion", str(path), "--round", str(VECTORS / "round.json"), "--allow-insecure-srs"]
+    result = CliRunner().invoke(main, base + ["--vk-digest", VK_DIGEST])
     assert result.exit_code == 2 and "--user-id" in result.output
+    result = CliRunner().invoke(main, base + ["--user-id", "alice"])
+    assert result.exit_code == 2 and "pin the verifying key" in result.output
+    result = CliRunner().invoke(main, base + ["--user-id", "alice", "--unpinned", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["pin"] == "none"
+    result = CliRunner().invoke(main, base + ["--user-id", "alice", "--unpinned"])
+    assert "NOT PINNED" in result.stdout
+    out = json.loads(CliRunner().invoke(main, base + ["--user-id", "alice", "--vk-digest", VK_DIGEST, "--json"]).stdout)
+    assert out["valid"] is True and out["pin"] == {"vk_digest": VK_DIGEST}
+    other = "0x" + "00" * 32
+    refused = CliRunner().invoke(main, base + ["--user-id", "alice", "--vk-digest", other, "--json"])
+    assert refused.exit_code == 1 and "is not the pinned" in json.loads(refused.stdout)["reason"]
 
 
 def test_a_round_file_that_is_not_the_recorded_round_is_refused_with_rpc(fixture_round, registry, tmp_path):
@@ -192,7 +205,8 @@ def test_a_round_file_that_is_not_the_recorded_round_is_refused_with_rpc(fixture
     path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
     chain = ["--rpc", registry.w3.provider.endpoint_uri, "--registry", registry.address]
-    base = ["verify-inclusion", str(path), "--user-id", case["user_id"], "--json", "--allow-insecure-srs", *chain]
+    base = ["verify-inclusion", str(path), "--user-id", case["user_id"], "--json", "--allow-insecure-srs",
+            "--vk-digest", VK_DIGEST, *chain]
     good = run(main, base + ["--round", str(VECTORS / "round.json")])
     assert good.exit_code == 0 and json.loads(good.stdout)["valid"] is True
     bad = run(main, base + ["--round", str(tmp_path / "r" / "round.json")])
@@ -409,7 +423,7 @@ def test_hostile_files_are_refused_with_one_line_on_every_path(name, file_text, 
     path.write_text(file_text, encoding="utf-8")
     round_file.write_text(round_text or (VECTORS / "round.json").read_text(encoding="utf-8"), encoding="utf-8")
     chain = ["--rpc", registry.w3.provider.endpoint_uri, "--registry", registry.address]
-    with_round = ["--round", str(round_file), "--allow-insecure-srs"]
+    with_round = ["--round", str(round_file), "--allow-insecure-srs", "--unpinned"]
     forms = (with_round, chain + with_round) if round_text else (with_round, chain, chain + ["--onchain"])
     for form in forms:
         # A real process: a parser that overflows the C stack kills it, which no in-process runner survives.

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from zksolvency.cli import main
 from zksolvency.ingest import parse_decimals, read_ledger
+from zksolvency.prover.srs import SRS
 from zksolvency.sample import decimals_spec, write_sample_ledger
 
 USERS = 150
@@ -47,10 +48,11 @@ def test_prove_reports_and_verify_accepts(public_round):
     # 150 users fill a few more than 150 records of four slots; two rows a record need 2^9 rows.
     assert report["round_id"] == "r-1" and report["users"] == USERS and report["n"] == 512
     assert set(report) == {"round_dir", "round_id", "n", "users", "seconds", "proof_seconds", "inclusion_seconds"}
-    result = run("verify", d / "public" / "round.json", "--allow-insecure-srs", "--json")
+    result = run("verify", d / "public" / "round.json", "--allow-insecure-srs", "--srs", d / "srs.bin", "--json")
     out = json.loads(result.stdout)
     assert out["valid"] and out["totals"] == {k: str(v) for k, v in totals.items()}
-    assert run("verify", d / "public" / "round.json", ok=False).exit_code == 1  # dev SRS refused by default
+    assert out["pin"] == {"srs": "0x" + SRS.load(d / "srs.bin").digest.hex()}
+    assert run("verify", d / "public" / "round.json", "--srs", d / "srs.bin", ok=False).exit_code == 1  # dev SRS
 
 
 def _export(d, round_dir, user, name):
@@ -62,7 +64,7 @@ def _check(d, round_dir, inclusion: dict, *extra, ok=True):
     path = d / "check.json"
     path.write_text(json.dumps(inclusion), encoding="utf-8")
     return run("verify-inclusion", path, "--user-id", inclusion["user_id"], "--round", round_dir / "round.json",
-               "--allow-insecure-srs", "--json", *extra, ok=ok)
+               "--allow-insecure-srs", "--srs", d / "srs.bin", "--json", *extra, ok=ok)
 
 
 def test_every_user_sees_exactly_their_ledger_balances(public_round):
@@ -75,7 +77,8 @@ def test_every_user_sees_exactly_their_ledger_balances(public_round):
         expected = {name: "0" for name in ledger.assets}
         for a, units in ledger.balances_of(u):
             expected[ledger.assets[a - 1]] = str(units)
-        assert out == {"valid": True, "round_id": "r-1", "user_id": uid, "balances": expected}
+        pin = {"srs": "0x" + SRS.load(d / "srs.bin").digest.hex()}
+        assert out == {"valid": True, "round_id": "r-1", "user_id": uid, "balances": expected, "pin": pin}
 
 
 def _a_rich_user(d):
@@ -117,12 +120,13 @@ def test_tampered_round_files_are_refused(public_round, tmp_path):
     for name, edit in {"total": changed_total, "commitment": changed_commitment, "proof": changed_proof_byte,
                        "round id": changed_round_id}.items():
         target = variant(edit)
-        result = run("verify", target / "round.json", "--allow-insecure-srs", "--json", ok=False)
+        result = run("verify", target / "round.json", "--allow-insecure-srs", "--srs", d / "srs.bin", "--json",
+                     ok=False)
         assert json.loads(result.stdout)["valid"] is False, name
         if name != "round id":
             assert _check(d, target, inclusion, ok=False).exit_code == 1, name
     bad = variant(lambda c: c.update(proof="0xzz"))
-    result = run("verify", bad / "round.json", "--allow-insecure-srs", ok=False)
+    result = run("verify", bad / "round.json", "--allow-insecure-srs", "--unpinned", ok=False)
     assert result.exit_code == 1 and "proof" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -142,7 +146,7 @@ def test_private_totals_round(workdir):
     result = _prove(d, d / "private", "--private-totals", "--reserves", spec(1000))
     round_file = d / "private" / "round.json"
     text = round_file.read_text(encoding="utf-8")
-    out = json.loads(run("verify", round_file, "--allow-insecure-srs", "--json").stdout)
+    out = json.loads(run("verify", round_file, "--allow-insecure-srs", "--srs", d / "srs.bin", "--json").stdout)
     assert out["valid"] and "reserves" in out and "totals" not in out
     for total in totals.values():
         assert str(total) not in text and str(total) not in result.stdout
@@ -316,7 +320,8 @@ def test_a_development_key_is_recognised_from_its_points_whatever_its_flag(workd
         tmp_path / "round", "--round-id", "relabelled")
     statement = RoundStatement.load(tmp_path / "round" / "round.json")
     assert statement.verifying_key.insecure is False  # the exchange's word
-    refused = run("verify", tmp_path / "round" / "round.json", "--json", ok=False)
+    pin = ("--srs", tmp_path / "srs.bin")  # the pin holds: the key is the circuit's for these (development) points
+    refused = run("verify", tmp_path / "round" / "round.json", *pin, "--json", ok=False)
     assert json.loads(refused.stdout)["valid"] is False and "insecure development SRS" in refused.stdout
-    accepted = run("verify", tmp_path / "round" / "round.json", "--allow-insecure-srs")  # the positive twin
+    accepted = run("verify", tmp_path / "round" / "round.json", *pin, "--allow-insecure-srs")  # the positive twin
     assert "WARNING: made with an insecure development SRS" in accepted.stdout

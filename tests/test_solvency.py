@@ -251,9 +251,8 @@ def _private_witness(honest, assets, units, totals):
 def test_range_table_is_pinned_by_the_verifying_key(dev_srs):
     """A prover with its own, wider range table proves an oversized limb; pinning the key catches it."""
     from zksolvency.artifacts import Asset, RoundStatement
-    from zksolvency.audit import verify_round
+    from zksolvency.audit import Pin, verify_round
     from zksolvency.hashing import round_tag
-    from zksolvency.round import verifying_key_for
 
     r = Round(dev_srs, private=False, seed=5, log_n=LOG_N + 1)  # table rows past 2^w are free
     row, slot, asset = _pick(r)
@@ -270,9 +269,13 @@ def test_range_table_is_pinned_by_the_verifying_key(dev_srs):
     statement = RoundStatement("t", "now", False, tuple(Asset(f"A{j}", 0) for j in range(1, ASSETS + 1)),
                                r.shape.slots, LOG_N + 1, tuple(totals), tuple(public),
                                verified.commitment(r.circuit.inclusion), proof, pk.vk)
-    verify_round(statement, True)
+    verify_round(statement, True)  # unpinned
     with pytest.raises(VerificationError, match="not the circuit's"):  # ... but not the circuit's key
-        verify_round(statement, True, verifying_key_for(statement, dev_srs))
+        verify_round(statement, True, Pin.to_srs(dev_srs))
+    honest = keygen(r.circuit.cs, LOG_N + 1, dev_srs, r.circuit.fixed).vk
+    with pytest.raises(VerificationError, match="is not the pinned"):
+        verify_round(statement, True, Pin.to_vk_digest(honest.digest()))
+    verify_round(statement, True, Pin.to_vk_digest(pk.vk.digest()))  # pinned to what it is, it holds
 
 
 def test_committed_columns_are_blinded(dev_srs):

@@ -23,14 +23,58 @@ class VerifiedRound:
     verified: VerifiedProof
 
 
-def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False,
-                 expected_vk: VerifyingKey | None = None) -> VerifiedRound:
-    """Raise VerificationError unless the round's proof holds for its stated shape and values.
+@dataclass(frozen=True)
+class Pin:
+    """What a verdict's verifying key is pinned to: an SRS the verifier holds (the key must be the circuit's for it),
+    a key digest published by whoever checked the key, or nothing (an explicit choice, and said so)."""
+
+    kind: str  # "srs", "vk_digest" or "none"
+    digest: bytes = b""  # the SRS's digest, or the key's
+    srs: object = None  # kind "srs": the SRS
+
+    @staticmethod
+    def to_srs(srs) -> "Pin":
+        return Pin("srs", srs.digest, srs)
+
+    @staticmethod
+    def to_vk_digest(digest: bytes) -> "Pin":
+        return Pin("vk_digest", bytes(digest))
+
+    def to_json(self):
+        return "none" if self.kind == "none" else {self.kind: "0x" + self.digest.hex()}
+
+    def describe(self) -> str:
+        if self.kind == "srs":
+            return f"pinned to the SRS 0x{self.digest.hex()}"
+        if self.kind == "vk_digest":
+            return f"pinned to the verifying key 0x{self.digest.hex()}"
+        return "NOT PINNED: the verifying key is the exchange's own (--unpinned)"
+
+    def check(self, statement: RoundStatement) -> None:
+        """Raise VerificationError unless the round's verifying key is the pinned one."""
+        vk = statement.verifying_key
+        if self.kind == "srs":
+            from zksolvency.round import verifying_key_for
+
+            if vk.to_bytes() != verifying_key_for(statement, self.srs).to_bytes():
+                raise VerificationError("the round's verifying key is not the circuit's for this SRS "
+                                        "(its fixed columns or SRS differ)")
+        elif self.kind == "vk_digest" and vk.digest() != self.digest:
+            raise VerificationError(f"the round's verifying key 0x{vk.digest().hex()} is not the pinned "
+                                    f"0x{self.digest.hex()}")
+
+
+UNPINNED = Pin("none")
+
+
+def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pin: Pin = UNPINNED) -> VerifiedRound:
+    """Raise VerificationError unless the round's proof holds for its stated shape and values, with a pinned key.
 
     The verifying key comes with the round; its fixed columns (the range table)
-    are what make the range checks mean anything. ``expected_vk``, made from a
-    trusted SRS for the same shape (``zksolvency.round.verifying_key_for``), pins
-    it; the on-chain verifier has it compiled in.
+    are what make the range checks mean anything, and its G2 points what make the
+    openings binding: a key the exchange made itself proves nothing unless
+    ``pin`` ties it to an SRS the verifier holds or to a digest someone checked.
+    The on-chain verifier has its key compiled in (``audit-deployment`` pins it).
     """
     try:
         shape = SolvencyShape(statement.log_n, statement.slots, statement.private_totals)
@@ -38,10 +82,7 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False,
         raise VerificationError(f"the round's shape is not a solvency circuit: {e}") from None
     circuit = SolvencyCircuit(shape)
     vk = statement.verifying_key
-    if expected_vk is not None and vk.to_bytes() != expected_vk.to_bytes():
-        raise VerificationError(
-            "the round's verifying key is not the circuit's for this SRS (its fixed columns or SRS differ)"
-        )
+    pin.check(statement)
     if vk.log_n != statement.log_n:
         raise VerificationError("the verifying key is for another number of rows")
     expected = (round_tag(statement.round_id),) + tuple(statement.values)

@@ -77,48 +77,73 @@ def _format_units(units: int, decimals: int) -> str:
     return f"{whole}.{frac:0{decimals}d}" if decimals else str(whole)
 
 
-def _expected_vk(statement, srs_path):
-    if srs_path is None:
+def _pin_options(fn):
+    """--srs FILE, --vk-digest HEX or --unpinned: what the verdict's verifying key is pinned to (exactly one)."""
+    fn = click.option("--unpinned", is_flag=True,
+                      help="Take the round's own verifying key unchecked (the verdict then says nothing was pinned).")(fn)
+    fn = click.option("--vk-digest", default=None,
+                      help="Pin the verifying key to this digest (0x and 64 hex digits), published by whoever checked it.")(fn)
+    fn = click.option("--srs", "srs_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="Pin the verifying key to this SRS: it must be the circuit's for it.")(fn)
+    return fn
+
+
+def _pin(srs_path, vk_digest, unpinned, required: bool = True):
+    """The Pin the options name (UsageError unless exactly one is given, when ``required``)."""
+    from zksolvency.audit import UNPINNED, Pin
+
+    given = [x for x in (srs_path, vk_digest, unpinned or None) if x is not None]
+    if len(given) > 1:
+        raise click.UsageError("--srs, --vk-digest and --unpinned exclude each other")
+    if not given:
+        if required:
+            raise click.UsageError("pin the verifying key: --srs FILE (a ceremony you hold), --vk-digest HEX "
+                                   "(published by whoever checked the key), or --unpinned")
         return None
+    if unpinned:
+        return UNPINNED
+    if vk_digest is not None:
+        text = vk_digest.lower()
+        digits = text[2:] if text.startswith("0x") else ""
+        if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
+            raise click.BadParameter("expected 0x and 64 hex digits", param_hint="--vk-digest")
+        return Pin.to_vk_digest(bytes.fromhex(digits))
     from zksolvency.prover.srs import SRS
-    from zksolvency.round import verifying_key_for
 
-    _progress(f"making the verifying key from {srs_path}")
-    return verifying_key_for(statement, SRS.load(srs_path))
-
-
-_SRS_OPTION = click.option(
-    "--srs", "srs_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Also check that the round's verifying key is the circuit's for this SRS.")
+    _progress(f"loading the SRS {srs_path}")
+    return Pin.to_srs(SRS.load(srs_path))
 
 
 @click.command("verify")
 @click.argument("round_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
-@_SRS_OPTION
+@_pin_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def verify_command(round_file, allow_insecure_srs, srs_path, as_json):
+def verify_command(round_file, allow_insecure_srs, srs_path, vk_digest, unpinned, as_json):
     """Verify a round's proof (round.json) and print the statement it proves."""
     from zksolvency.artifacts import RoundStatement
     from zksolvency.audit import verify_round
     from zksolvency.verifier.development import is_development_key
     from zksolvency.verifier.plonk import VerificationError
 
+    pin = _pin(srs_path, vk_digest, unpinned)
     statement = RoundStatement.load(round_file)
-    expected = _expected_vk(statement, srs_path)
+    keys = {"pin": pin.to_json(), "vk_digest": "0x" + statement.verifying_key.digest().hex(),
+            "srs_digest": "0x" + statement.verifying_key.srs_digest.hex()}
     try:
-        verify_round(statement, allow_insecure_srs, expected)
+        verify_round(statement, allow_insecure_srs, pin)
     except VerificationError as e:
-        _emit({"valid": False, "reason": str(e), **_statement_report(statement)}, as_json, f"INVALID: {e}")
+        _emit({"valid": False, "reason": str(e), **_statement_report(statement), **keys}, as_json,
+              f"INVALID: {e}\n{pin.describe()}")
         sys.exit(1)
-    report = {"valid": True, **_statement_report(statement)}
+    report = {"valid": True, **_statement_report(statement), **keys}
     lines = [f"VALID: round {statement.round_id!r} ({statement.timestamp}), {statement.n} rows"]
     what = "reserves (liabilities proven not to exceed them)" if statement.private_totals else "totals"
     lines.append(f"{what}:")
     for a, v in zip(statement.assets, statement.values):
         lines.append(f"  {a.name:<10} {_format_units(v, a.decimals)}")
-    lines.append(f"verifying key 0x{statement.verifying_key.digest().hex()}")
+    lines.append(f"verifying key {keys['vk_digest']} (SRS {keys['srs_digest']}), {pin.describe()}")
     if is_development_key(statement.verifying_key):
         lines.append("WARNING: made with an insecure development SRS")
     _emit(report, as_json, "\n".join(lines))
@@ -163,10 +188,11 @@ def inclusion_command(round_dir, user_id, out_file):
 @click.option("--onchain", is_flag=True,
               help="With --rpc: let the registry's view decide (sends the records' slots and hashes to the node).")
 @click.option("--allow-insecure-srs", is_flag=True, help="Accept a round made with a development SRS (tests only).")
+@_pin_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
 def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_address, onchain, allow_insecure_srs,
-                             as_json):
+                             srs_path, vk_digest, unpinned, as_json):
     """Check your inclusion proof (against round.json, the chain, or both); show your balance of every asset."""
     from zksolvency.artifacts import InclusionFile, RoundStatement
     from zksolvency.audit import check_inclusion, round_keys, verify_round
@@ -179,18 +205,23 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
         raise click.UsageError("--onchain needs --rpc and --registry")
     if rpc is None and round_file is None:
         raise click.UsageError("give --round round.json, or --rpc and --registry (or both)")
+    # A round file's key needs a pin; the registry's verifier is pinned by its audit (audit-deployment).
+    pin = _pin(srs_path, vk_digest, unpinned, required=round_file is not None)
+    if pin is not None and round_file is None:
+        raise click.UsageError("--srs, --vk-digest and --unpinned pin a round file's key: give --round too")
     inclusion = InclusionFile.load(inclusion_file)
     statement = RoundStatement.load(round_file) if round_file is not None else None
     round_id = statement.round_id if statement is not None else inclusion.round_id
-    report = {"round_id": round_id, "user_id": user_id}
+    report = {"round_id": round_id, "user_id": user_id,
+              "pin": pin.to_json() if pin is not None else {"registry": registry_address}}
     where = []
     try:
         keys = None
         if statement is not None:
-            keys = round_keys(verify_round(statement, allow_insecure_srs))
+            keys = round_keys(verify_round(statement, allow_insecure_srs, pin))
             names = [a.name for a in statement.assets]
             decimals = {a.name: a.decimals for a in statement.assets}
-            where.append(f"round file {round_file}")
+            where.append(f"round file {round_file} ({pin.describe()})")
         if rpc is not None:
             from zksolvency.onchain import ViewCheck, recorded_keys, registry_contract
 
@@ -198,7 +229,8 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
             keys, block = recorded_keys(registry, round_id, keys)
             if statement is None:
                 names, decimals = list(inclusion.assets), None
-            where.append(f"registry {registry.address} (recorded in block {block})")
+            where.append(f"registry {registry.address} (recorded in block {block}; its verifier pinned by the "
+                         f"registry's audit)")
         final = ViewCheck(registry, round_id) if onchain else None
         balances = check_inclusion(inclusion, keys, round_id, names, user_id, final)
     except (VerificationError, InclusionError) as e:
