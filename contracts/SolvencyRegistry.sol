@@ -216,6 +216,16 @@ contract SolvencyRegistry {
         out = RoundView(x, y, round.gamma, round.blockNumber, round.timestamp, round.assetCount);
     }
 
+    /// @notice The copies of the verifier's facts this registry was constructed with (every immutable not public
+    ///         by itself), so that an audit can compare them with the verifier (audit-deployment).
+    function verifierKeys()
+        external
+        view
+        returns (uint256 at, uint256 n, uint256 w, uint256[4] memory g2, uint256[4] memory tauG2)
+    {
+        return (inclusionAt, domainSize, omega, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
+    }
+
     /// @notice All an inclusion check needs, in one call: the round's record, the domain size n, the slots per
     ///         record and the pairing's G2 points ([1]_2, [tau]_2; x.c1, x.c0, y.c1, y.c0), copied from the verifier.
     function inclusionContext(string calldata roundId)

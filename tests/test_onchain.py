@@ -337,3 +337,48 @@ def test_reserves_past_the_last_row_are_refused_by_both_verifiers(chain, dev_srs
     address = deploy(chain, compiled, Account.from_key(KEYS[0]))
     verifier = chain.eth.contract(address=address, abi=compiled["abi"])
     assert _refusal(verifier, proof, public) == "zksolvency: too many public inputs"
+
+
+def test_audit_deployment_matches_the_honest_deployment_and_names_every_rigged_part(chain, dev_srs, public_round,
+                                                                                     deployed, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from zksolvency.cli import main
+    from zksolvency.onchain import REGISTRY_SOURCE, audit_deployment, circuit_of
+    from zksolvency.prover.field import Fr
+    from zksolvency.prover.plonk import keygen
+    from zksolvency.prover.srs import dev_setup
+
+    r, _ = public_round
+    owner, registry, verifier, _ = deployed
+    st = r.statement
+    honest = audit_deployment(chain, registry.address, dev_srs, st)
+    assert honest.matches and honest.verifier == verifier.address, honest.differences
+    dev_srs.truncated(st.log_n).save(tmp_path / "srs.bin")
+    st.save(tmp_path / "round.json")
+    out = CliRunner().invoke(main, ["audit-deployment", "--rpc", chain.provider.endpoint_uri, "--registry",
+                                    registry.address, "--srs", str(tmp_path / "srs.bin"), "--round",
+                                    str(tmp_path / "round.json"), "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout) == {
+        "verifier": verifier.address, "registry": registry.address, "matches": True,
+        "srs": "0x" + dev_srs.truncated(st.log_n).digest.hex()}
+
+    # A key whose range table holds one more value (what hides a liability), its verifier and a registry bound to it.
+    circuit = circuit_of(st)
+    fixed = circuit.fixed.with_columns({circuit.range: circuit.fixed[circuit.range].copy()})
+    fixed[circuit.range][-1] = Fr.from_ints([R_MODULUS - 7])[0]
+    rigged = dataclasses.replace(st, verifying_key=keygen(circuit.cs, st.log_n, dev_srs.truncated(st.log_n), fixed).vk)
+    d = deploy_round_contracts(chain, owner, rigged)
+    audit = audit_deployment(chain, d.registry, dev_srs, rigged)
+    assert not audit.matches and any("not the circuit's for this SRS" in x for x in audit.differences)
+    assert any(f"the verifier at {d.verifier} is not the one generated" in x for x in audit.differences)
+    # The honest round's key, audited against another SRS than the one it was made from.
+    assert not audit_deployment(chain, registry.address, dev_setup(st.log_n, seed="test"), st).matches
+    # The honest verifier, with a registry that is not this project's (compiled otherwise).
+    other = compile_solidity({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text().replace(
+        "MAX_RESERVE_UNITS = (1 << 128) - 1", "MAX_RESERVE_UNITS = (1 << 200) - 1")})["SolvencyRegistry"]
+    foreign = deploy(chain, other, owner, verifier.address, st.slots)
+    audit = audit_deployment(chain, foreign, dev_srs, st)
+    assert audit.differences == (f"the code at {foreign} is not this project's SolvencyRegistry",)

@@ -34,7 +34,10 @@ def _tool(name: str) -> Path:
 
 
 def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
-    """{contract name: {"abi", "bytecode", "runtime"}} for Solidity sources {file name: text}.
+    """{contract name: {"abi", "bytecode", "runtime", "immutables"}} for Solidity sources {file name: text}.
+
+    ``immutables``: the (start, length) byte ranges of the runtime code that the
+    constructor fills with immutable values.
 
     The output is kept in the cache directory under a hash of the request and the
     compiler's version, so that a command needing only an ABI does not run solc.
@@ -46,7 +49,8 @@ def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
         "settings": {
             "optimizer": {"enabled": True, "runs": optimize_runs},
             "evmVersion": EVM_VERSION,
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
+                                            "evm.deployedBytecode.immutableReferences"]}},
         },
     }
     version = json.loads((CONTRACTS / "node_modules" / "solc" / "package.json").read_text())["version"]
@@ -68,8 +72,11 @@ def compile_solidity(sources: dict, optimize_runs: int = 1) -> dict:
     out = {}
     for file_contracts in output["contracts"].values():
         for name, c in file_contracts.items():
+            deployed = c["evm"]["deployedBytecode"]
             out[name] = {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"],
-                         "runtime": "0x" + c["evm"]["deployedBytecode"]["object"]}
+                         "runtime": "0x" + deployed["object"],
+                         "immutables": sorted((r["start"], r["length"]) for refs in
+                                              deployed.get("immutableReferences", {}).values() for r in refs)}
     cached.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(cached, json.dumps(out))
     return out

@@ -95,4 +95,39 @@ def publish_command(round_dir, rpc, registry_address, as_json):
                            f"({receipt['gasUsed']} gas)")
 
 
-COMMANDS = (deploy_command, register_reserve_command, publish_command)
+@click.command("audit-deployment")
+@click.option("--rpc", required=True)
+@click.option("--registry", "registry_address", required=True)
+@click.option("--srs", "srs_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The ceremony SRS the verifier must be generated from.")
+@click.option("--round", "round_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A round.json of the registry (for the circuit's shape).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clean_errors
+def audit_deployment_command(rpc, registry_address, srs_path, round_file, as_json):
+    """Check that the registry's verifier is the one generated from SRS for the round's shape, and the registry bound
+    to it: audited once, the registry then pins every customer's check against it (verify-inclusion --rpc)."""
+    import sys
+
+    from zksolvency.artifacts import RoundStatement
+    from zksolvency.onchain import audit_deployment
+    from zksolvency.prover.srs import SRS
+
+    statement = RoundStatement.load(round_file)
+    srs = SRS.load(srs_path)
+    w3 = _connect(rpc)
+    _progress("regenerating and compiling the verifier, reading the deployed code")
+    audit = audit_deployment(w3, registry_address, srs, statement)
+    result = {"verifier": audit.verifier, "registry": audit.registry, "matches": audit.matches,
+              "srs": "0x" + srs.digest.hex()}
+    if not audit.matches:
+        result["differences"] = list(audit.differences)
+    text = (f"MATCHES: the registry {audit.registry} is bound to the verifier {audit.verifier} generated from the "
+            f"SRS 0x{srs.digest.hex()}" if audit.matches else
+            "DOES NOT MATCH:\n" + "\n".join(f"  {d}" for d in audit.differences))
+    _emit(result, as_json, text)
+    if not audit.matches:
+        sys.exit(1)
+
+
+COMMANDS = (deploy_command, register_reserve_command, publish_command, audit_deployment_command)

@@ -219,3 +219,64 @@ def chain_keys(recorded: dict):
     return InclusionKeys(n.bit_length() - 1, recorded["slots"], recorded["asset_count"],
                          G1Point(*recorded["commitment"]), recorded["gamma"], G1Point(1, 2),
                          G2Point((g2[1], g2[0]), (g2[3], g2[2])), G2Point((tau[1], tau[0]), (tau[3], tau[2])))
+
+
+@dataclass(frozen=True)
+class Audit:
+    verifier: str
+    registry: str
+    differences: tuple  # what does not match, one sentence each; empty when everything does
+
+    @property
+    def matches(self) -> bool:
+        return not self.differences
+
+
+def _masked(code: bytes, ranges) -> bytes:
+    """The code with the immutables' bytes zeroed (their values are checked through the contract's views)."""
+    out = bytearray(code)
+    for start, length in ranges:
+        out[start:start + length] = bytes(length)
+    return bytes(out)
+
+
+def audit_deployment(w3, registry_address: str, srs, statement: RoundStatement) -> Audit:
+    """Whether the registry's verifier is the one generated from ``srs`` for the round's shape, and the registry
+    is this project's registry bound to it: so that a registry audited once pins every customer's check.
+
+    The verifier is regenerated from the SRS (its key made anew, never taken from the round), compiled with the
+    pinned solc and compared byte for byte with the deployed code; the registry's code is compared with the
+    compiled registry but for its immutables, whose values are read through its views and compared with the
+    verifier's.
+    """
+    import dataclasses
+
+    from zksolvency.round import verifying_key_for
+
+    registry = registry_contract(w3, registry_address)
+    differences = []
+    expected_vk = verifying_key_for(statement, srs)
+    if statement.verifying_key != expected_vk:
+        differences.append("the round's verifying key is not the circuit's for this SRS")
+    compiled = compile_round_contracts(dataclasses.replace(statement, verifying_key=expected_vk))
+    verifier_address = registry.functions.verifier().call()
+    deployed = bytes(w3.eth.get_code(verifier_address))
+    wanted = compiled["SolvencyVerifier"]
+    if _masked(deployed, wanted["immutables"]) != _masked(bytes.fromhex(wanted["runtime"][2:]), wanted["immutables"]):
+        differences.append(f"the verifier at {verifier_address} is not the one generated from this SRS for the "
+                           f"round's shape ({expected_vk.circuit}, 2^{statement.log_n} rows)")
+    wanted = compiled["SolvencyRegistry"]
+    code = bytes(w3.eth.get_code(registry.address))
+    if _masked(code, wanted["immutables"]) != _masked(bytes.fromhex(wanted["runtime"][2:]), wanted["immutables"]):
+        differences.append(f"the code at {registry.address} is not this project's SolvencyRegistry")
+    else:
+        verifier = w3.eth.contract(address=verifier_address, abi=compiled["SolvencyVerifier"]["abi"])
+        at, n, omega, g2, tau = registry.functions.verifierKeys().call()
+        vn, vomega, vg2, vtau = verifier.functions.inclusionKeys().call()
+        if (at, n, omega, list(g2), list(tau)) != (verifier.functions.inclusionCommitmentOffset().call(), vn, vomega,
+                                                   list(vg2), list(vtau)):
+            differences.append("the registry's copies of the verifier's keys are not the verifier's")
+        if registry.functions.slotsPerRecord().call() != statement.slots:
+            differences.append(f"the registry is for another number of slots than the round's {statement.slots}")
+    return Audit(verifier_address, registry.address, tuple(differences))
+
