@@ -86,7 +86,8 @@ DEC = {"BTC": 8, "ETH": 9}
         ("user_id,BTC,ETH\nalice,184467440737.09551616,0\n", 2, 2, "2^64 units or more"),
         ("user_id,BTC,ETH,SOL\nalice,1,2,3\n", 1, 4, "no decimals for SOL"),
         ("user_id,BTC,ETH\n,1,2\n", 2, 1, "empty user id"),
-        ('user_id,BTC,ETH\n"multi\nline id",1,2\nbob,x,0\n', 4, 2, "not a decimal amount"),
+        ('user_id,BTC,ETH\n"multi\nline id",1,2\nbob,x,0\n', 2, 1, "control character U+000A"),
+        ('user_id,BTC,ETH\n"a,b",1,2\n"c\nd",x,0\n', 3, 1, "control character U+000A"),
     ],
 )
 def test_refusals_name_line_and_column(tmp_path, text, line, column, reason):
@@ -115,14 +116,112 @@ def test_whole_file_refusals(tmp_path):
         read_ledger(tmp_path / "missing.csv", DEC)
 
 
+_LONG = 140_000  # past the csv module's own field limit (131,072 characters)
+
+
+@pytest.mark.parametrize(
+    "text,line,column,reason",
+    [
+        # Limits, with our own messages (never the csv module's or int()'s).
+        ("user_id,BTC\nalice," + "0" * 5000 + "\n", 2, 2, "an amount of 5000 characters (at most 100)"),
+        ("user_id,BTC\nalice," + "9" * 5000 + "\n", 2, 2, "an amount of 5000 characters (at most 100)"),
+        ("user_id,BTC\nalice," + "1" * _LONG + "\n", 2, 2, "an amount of more than 131072 characters"),
+        ("user_id,BTC\n" + "a" * 1025 + ",1\n", 2, 1, "a user id of 1025 bytes (at most 1024)"),
+        ("user_id,BTC\n" + "\u00e9" * 513 + ",1\n", 2, 1, "a user id of 1026 bytes (at most 1024)"),
+        ("user_id,BTC\nalice,1\n" + "b" * _LONG + ",1\n", 3, 1, "a user id of more than 131072 characters"),
+        ('user_id,BTC\n"alice' + "\nx" * _LONG, 2, 1, "a user id of more than 131072 characters"),
+        ("user_id," + "A" * _LONG + "\nalice,1\n", 1, 2, "an asset name of more than 131072 characters"),
+        ("user_id,BTC," + "A" * 65 + "\nalice,1,1\n", 1, 3, "an asset name of 65 characters (at most 64)"),
+        # Ids: no control character, nothing invisible alone, no byte-order mark inside the file.
+        ('user_id,BTC\n"ali\x00ce",1\n', 2, 1, "control character U+0000"),
+        ("user_id,BTC\nali\x01ce,1\n", 2, 1, "control character U+0001"),
+        ("user_id,BTC\nali\tce,1\n", 2, 1, "control character U+0009"),
+        ("user_id,BTC\nalice\x7f,1\n", 2, 1, "control character U+007F"),
+        ("user_id,BTC\nali\x85ce,1\n", 2, 1, "control character U+0085"),
+        ("user_id,BTC\nali\u2028ce,1\n", 2, 1, "control character U+2028"),
+        ("user_id,BTC\nab\u202ecd,1\n", 2, 1, "bidirectional control U+202E"),
+        ("user_id,BTC\nab\u2066cd,1\n", 2, 1, "bidirectional control U+2066"),
+        ("user_id,BTC\n\u200b,1\n", 2, 1, "no visible character"),
+        ("user_id,BTC\n\u200c\u200d,1\n", 2, 1, "no visible character"),
+        ("user_id,BTC\n\u00ad\u2060,1\n", 2, 1, "no visible character"),
+        ("user_id,BTC\nal\ufeffice,1\n", 2, 1, "byte-order mark (U+FEFF) inside the file"),
+        ("user_id,BTC\nalice,\ufeff1\n", 2, 2, "byte-order mark (U+FEFF) inside the file"),
+        ("user_id,BTC\ufeff\nalice,1\n", 1, 2, "byte-order mark (U+FEFF) inside the file"),
+        ("\ufeff\ufeffuser_id,BTC\nalice,1\n", 1, 1, "byte-order mark (U+FEFF) inside the file"),
+        ("user_id,BTC\nalice,1\n\ufeffbob,1\n", 3, 1, "byte-order mark (U+FEFF) inside the file"),
+        # Ids are refused, never normalised: NFC, no surrounding spaces, nothing that looks like another id.
+        ("user_id,BTC\ne\u0301,1\n", 2, 1, "not in Unicode NFC"),
+        ("user_id,BTC\n\u00e9,1\ne\u0301,1\n", 3, 1, "not in Unicode NFC (in NFC it is the id on line 2)"),
+        ("user_id,BTC\n alice,1\n", 2, 1, "spaces around it"),
+        ("user_id,BTC\nalice ,1\n", 2, 1, "spaces around it"),
+        ("user_id,BTC\n\u00a0alice,1\n", 2, 1, "spaces around it"),
+        ("user_id,BTC\nalice\u3000,1\n", 2, 1, "spaces around it"),
+        ("user_id,BTC\nalice,1\nal\u200bice,1\n", 3, 1, "looks the same as the id on line 2"),
+        ("user_id,BTC\nalice bob,1\nalice\u00a0bob,1\n", 3, 1, "looks the same as the id on line 2"),
+        ("user_id,BTC\nalice bob,1\nalice  bob,1\n", 3, 1, "looks the same as the id on line 2"),
+        ("user_id,BTC\nalice,1\n\uff41lice,1\n", 3, 1, "looks the same as the id on line 2"),
+        ("user_id,BTC\nalice,1\nalice,2\n", 3, 1, "duplicate user id (first on line 2)"),
+        # Asset names follow the same rules (a customer is shown them too).
+        ("user_id,BT\x00C\nalice,1\n", 1, 2, "control character U+0000"),
+        ("user_id,BTC,B\u200bTC\nalice,1,1\n", 1, 3, "looks the same as asset BTC (column 2)"),
+        ("user_id,\u200b\nalice,1\n", 1, 2, "no visible character"),
+    ],
+)
+def test_limits_and_lookalike_ids_are_refused_by_line_and_column(tmp_path, text, line, column, reason):
+    path = _write(tmp_path, text)
+    decimals = {"BTC": 8, "A" * _LONG: 8, "A" * 65: 8, "BT\x00C": 8, "B\u200bTC": 8, "\u200b": 8, "BTC\ufeff": 8}
+    with pytest.raises(LedgerError) as info:
+        read_ledger(path, {name: d for name, d in decimals.items() if name in text.split("\n")[0]})
+    e = info.value
+    assert reason in e.reason and (e.line, e.column) == (line, column), str(e)
+    assert "field limit" not in str(e) and "int_max_str_digits" not in str(e)
+    assert len(str(e)) < 300
+
+
+def test_a_record_longer_than_the_limit_is_refused_without_reading_it_whole(tmp_path):
+    from zksolvency.ingest import MAX_RECORD_BYTES
+
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"user_id,BTC\nalice" + b",1" * (MAX_RECORD_BYTES // 2) + b"\n")
+    with pytest.raises(LedgerError, match="a record of more than 16 MiB") as info:
+        read_ledger(path, {"BTC": 8})
+    assert info.value.line == 2
+
+
+def test_nfc_ids_a_bom_at_the_start_and_invisible_joiners_inside_ids_are_accepted(tmp_path):
+    path = tmp_path / "ok.csv"
+    ids = ["\u00e9", "\u2764\ufe0f", "م\u200cی", "a" * 1024, "\u00e9" * 512]
+    path.write_bytes(("\ufeffuser_id,BTC\n" + "".join(f"{uid},1\n" for uid in ids)).encode("utf-8"))
+    assert read_ledger(path, {"BTC": 8}).user_ids == ids
+
+
+def test_long_numbers_in_specs_and_amounts_get_our_own_messages():
+    for spec in ("BTC=" + "9" * 5000, "BTC=" + "0" * 5000, "BTC=0" * 1, "BTC=" + "1" * 4301):
+        if spec == "BTC=0":
+            assert parse_decimals(spec) == {"BTC": 0}
+            continue
+        with pytest.raises(SpecError, match="--decimals") as info:
+            parse_decimals(spec)
+        assert "4300" not in str(info.value) and len(str(info.value)) < 200
+    for spec in ("BTC=" + "9" * 5000, "BTC=" + "0" * 5000, "BTC=0." + "0" * 5000):
+        with pytest.raises(SpecError, match="--reserves: BTC: an amount of 50") as info:
+            parse_amounts(spec, {"BTC": 8})
+        assert len(str(info.value)) < 200
+    for text in ("9" * 5000, "0" * 5000, "." + "0" * 4400, " " * 3 + "1" * 101):
+        with pytest.raises(ValueError, match="characters \\(at most 100\\)"):
+            to_units(text, 8)
+    assert to_units("0" * 60 + "1." + "0" * 38, 8) == 10**8  # 100 characters
+
+
 def test_round_up_never_rounds_down(tmp_path):
     path = _write(tmp_path, "user_id,BTC,ETH\nalice,0.000000001,1.0000000001\n")
     ledger = read_ledger(path, DEC, round_up=True)
     assert ledger.balances_of(0) == [(1, 1), (2, 10**9 + 1)]
 
 
-def test_ids_in_any_script_with_quotes_commas_and_newlines(tmp_path):
-    ids = ["李雷", "ханна", "o'brien", 'say "hi"', "kim, jr.", "two\nlines", "محمد", "\U0001F600"]
+def test_ids_in_any_script_with_quotes_and_commas(tmp_path):
+    ids = ["李雷", "ханна", "o'brien", 'say "hi"', "kim, jr.", "محمد", "\U0001F600", "\u2764\ufe0f", "م\u200cی",
+           "\U0001F469\u200d\U0001F4BB", "caf\u00e9", "alice bob"]
     path = tmp_path / "ids.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
@@ -132,12 +231,12 @@ def test_ids_in_any_script_with_quotes_commas_and_newlines(tmp_path):
     ledger = read_ledger(path, DEC)
     assert ledger.user_ids == ids
     assert ledger.totals() == [sum(range(len(ids))) * 10**8, 0]
-    # A later bad record is still reported at its own first line (the ids above span one extra line).
+    # A later bad record is reported at its own line.
     with open(path, "a", encoding="utf-8") as f:
         f.write("bob,oops,0\n")
     with pytest.raises(LedgerError) as info:
         read_ledger(path, DEC)
-    assert info.value.line == len(ids) + 3
+    assert info.value.line == len(ids) + 2
 
 
 def test_bom_blank_lines_and_empty_cells(tmp_path):
