@@ -584,6 +584,9 @@ def read_ptau(path) -> PtauFile:
     if not 1 <= power <= MAX_LOG_SIZE:
         raise SetupError(f"{where}: power {power} is outside 1..{MAX_LOG_SIZE}")
     ptau = PtauFile(path, power, ceremony_power, sections[_PTAU_TAU_G1][0][0], sections[_PTAU_TAU_G2][0][0])
+    if ptau.g1_count < powers_for_log_size(0):
+        raise SetupError(f"{where}: power {power} holds {ptau.g1_count} powers [tau^i]_1, which serve no circuit "
+                         f"(at least {powers_for_log_size(0)} are needed: power 2 or more)")
     for kind, name, expected in (
         (_PTAU_TAU_G1, "tauG1", ptau.g1_count * G1_POINT_BYTES),
         (_PTAU_TAU_G2, "tauG2", (1 << power) * 2 * G1_POINT_BYTES),

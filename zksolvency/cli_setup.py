@@ -35,20 +35,21 @@ def setup(ptau, dev, log_size, out, as_json):
             srs = dev_setup(log_size, progress=_progress)
         else:
             srs = import_ptau(ptau, max_log_size=log_size, progress=_progress)
+        # Everything reported is known before the file is written: a run that fails writes nothing.
+        result = {
+            "srs": str(out),
+            "powers": int(srs.g1_powers.shape[0]),
+            "max_log_size": srs.max_log_size,
+            "insecure": srs.insecure,
+            "digest": "0x" + srs.digest.hex(),
+        }
         _progress(f"writing {out}")
         srs.save(out)
     except SetupError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(f"{out}: cannot write the SRS: {e.strerror or e}") from None
-    result = {
-        "srs": str(out),
-        "powers": int(srs.g1_powers.shape[0]),
-        "max_log_size": srs.max_log_size,
-        "insecure": srs.insecure,
-        "digest": "0x" + srs.digest.hex(),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    result["seconds"] = round(time.perf_counter() - started, 3)
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
     else:
