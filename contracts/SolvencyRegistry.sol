@@ -9,6 +9,10 @@ interface ISolvencyVerifier {
     function verifyProofGamma(bytes calldata proof, uint256[] calldata publicInputs) external view returns (uint256);
 }
 
+interface IERC1271 {
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4);
+}
+
 interface IERC20Balance {
     function balanceOf(address holder) external view returns (uint256);
     function decimals() external view returns (uint8);
@@ -87,9 +91,24 @@ contract SolvencyRegistry {
         uint32 assetCount;
     }
 
+    struct AssetInfo {
+        bool registered;
+        uint8 decimals; // the round's units: 10^-decimals of the asset
+        address token; // address(0): the chain's native currency
+    }
+
+    uint256 internal constant MAX_NAME_BYTES = 64;
+    uint8 internal constant MAX_DECIMALS = 30; // as round.json allows
+    uint256 internal constant MAX_TOKEN_DECIMALS = 77; // 10^77 < 2^256
+
+    mapping(bytes32 => AssetInfo) internal assets; // keccak256(name) -> the asset, registered once
+    mapping(address => bytes32) internal assetOfToken; // token (or address(0)) -> the one name it stands under
+    string[] internal assetNames;
+    mapping(bytes32 => bool) internal counted; // keccak256(holder, token): registered as reserves once
     mapping(bytes32 => Reserve[]) internal reserves; // keccak256(asset name) -> registered holders
     mapping(bytes32 => Round) internal rounds; // keccak256(round id) -> round
 
+    event AssetRegistered(string name, uint8 decimals, address indexed token);
     event ReserveRegistered(string asset, address indexed holder, address indexed token);
     event RoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, uint256[] publicInputs,
                          uint256 commitmentX, uint256 commitmentY, bytes32 proofHash);
@@ -98,6 +117,9 @@ contract SolvencyRegistry {
     error RoundExists(string roundId);
     error UnknownRound();
     error BadSignature();
+    error AssetExists(string name);
+    error UnknownAsset(string name);
+    error ReserveExists(string asset, address holder);
     error BadInput(string what);
 
     constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) {
@@ -119,7 +141,40 @@ contract SolvencyRegistry {
         _;
     }
 
-    // ------------------------------------------------------------------ reserves
+    // ------------------------------------------------------------------ assets and reserves
+
+    /// @notice Registers an asset once, for good: the units a round counts it in (10^-decimals of the asset), and
+    ///         where its reserves are (token: an ERC-20 contract, or address(0) for the chain's native currency).
+    ///         A token, and the native currency, stand under one name only.
+    function registerAsset(string calldata name, uint8 decimals, address token) external onlyOwner {
+        bytes32 key = keccak256(bytes(name));
+        if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_BYTES) revert BadInput("asset name");
+        if (assets[key].registered) revert AssetExists(name);
+        if (decimals > MAX_DECIMALS) revert BadInput("decimals");
+        if (assetOfToken[token] != bytes32(0)) revert BadInput("token already registered under another name");
+        if (token != address(0)) {
+            if (token.code.length == 0) revert BadInput("token is not a contract");
+            (bool ok, bytes memory out) = token.staticcall(abi.encodeWithSelector(IERC20Balance.decimals.selector));
+            if (!ok || out.length != 32 || abi.decode(out, (uint256)) > MAX_TOKEN_DECIMALS) {
+                revert BadInput("token has no decimals()");
+            }
+            (ok, out) = token.staticcall(abi.encodeWithSelector(IERC20Balance.balanceOf.selector, address(this)));
+            if (!ok || out.length != 32) revert BadInput("token has no balanceOf()");
+        }
+        assets[key] = AssetInfo(true, decimals, token);
+        assetOfToken[token] = key;
+        assetNames.push(name);
+        emit AssetRegistered(name, decimals, token);
+    }
+
+    function assetOf(string calldata name) external view returns (bool registered, uint8 decimals, address token) {
+        AssetInfo storage a = assets[keccak256(bytes(name))];
+        return (a.registered, a.decimals, a.token);
+    }
+
+    function registeredAssets() external view returns (string[] memory) {
+        return assetNames;
+    }
 
     /// @notice The message a reserve holder signs (EIP-191 personal_sign of this hash): it names this
     ///         registry, the chain, the asset and the token, so a signature cannot be replayed elsewhere.
@@ -127,26 +182,58 @@ contract SolvencyRegistry {
         return keccak256(abi.encodePacked("zksolvency/reserve/v1", block.chainid, address(this), keccak256(bytes(asset)), holder, token));
     }
 
-    function registerReserve(string calldata asset, address holder, address token, bytes calldata signature) external onlyOwner {
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", reserveMessage(asset, holder, token)));
-        if (signature.length != 65) revert BadSignature();
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) revert BadSignature();
-        address signer = ecrecover(digest, v, r, s);
-        if (signer == address(0) || signer != holder) revert BadSignature();
-        reserves[keccak256(bytes(asset))].push(Reserve(holder, token));
-        emit ReserveRegistered(asset, holder, token);
+    /// @notice Registers holder's balance of a registered asset as reserves, signed by the holder: an account's
+    ///         key (ecrecover), or a contract wallet's EIP-1271 isValidSignature. A (holder, token) counts once.
+    function registerReserve(string calldata asset, address holder, bytes calldata signature) external onlyOwner {
+        bytes32 key = keccak256(bytes(asset));
+        AssetInfo storage a = assets[key];
+        if (!a.registered) revert UnknownAsset(asset);
+        bytes32 pair = keccak256(abi.encodePacked(holder, a.token));
+        if (counted[pair]) revert ReserveExists(asset, holder);
+        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", reserveMessage(asset, holder, a.token)));
+        if (holder.code.length > 0) {
+            (bool ok, bytes memory out) =
+                holder.staticcall(abi.encodeWithSelector(IERC1271.isValidSignature.selector, digest, signature));
+            if (!ok || out.length != 32 || abi.decode(out, (bytes4)) != IERC1271.isValidSignature.selector) {
+                revert BadSignature();
+            }
+        } else {
+            if (signature.length != 65) revert BadSignature();
+            bytes32 r = bytes32(signature[0:32]);
+            bytes32 s = bytes32(signature[32:64]);
+            uint8 v = uint8(signature[64]);
+            if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) revert BadSignature();
+            address signer = ecrecover(digest, v, r, s);
+            if (signer == address(0) || signer != holder) revert BadSignature();
+        }
+        counted[pair] = true;
+        reserves[key].push(Reserve(holder, a.token));
+        emit ReserveRegistered(asset, holder, a.token);
     }
 
     function reservesOf(string calldata asset) external view returns (Reserve[] memory) {
         return reserves[keccak256(bytes(asset))];
     }
 
-    /// @notice The asset's reserves in the round's units (10^-decimals of the asset), rounded down and capped.
-    function reserveUnits(string calldata asset, uint8 decimals) public view returns (uint256 units) {
-        Reserve[] storage list = reserves[keccak256(bytes(asset))];
+    /// @notice The asset's reserves now, in its registered units, rounded down and capped below 2^128.
+    function reserveUnits(string calldata asset) public view returns (uint256) {
+        AssetInfo storage a = assets[keccak256(bytes(asset))];
+        if (!a.registered) revert UnknownAsset(asset);
+        return _reserveUnits(keccak256(bytes(asset)), a.decimals);
+    }
+
+    /// @notice Every registered asset's reserves now (in its units): anyone can watch them between rounds.
+    function reservesNow() external view returns (string[] memory names, uint256[] memory units) {
+        names = assetNames;
+        units = new uint256[](names.length);
+        for (uint256 i = 0; i < names.length; i++) {
+            bytes32 key = keccak256(bytes(names[i]));
+            units[i] = _reserveUnits(key, assets[key].decimals);
+        }
+    }
+
+    function _reserveUnits(bytes32 key, uint8 decimals) internal view returns (uint256 units) {
+        Reserve[] storage list = reserves[key];
         for (uint256 i = 0; i < list.length; i++) {
             uint256 amount;
             uint8 tokenDecimals;
@@ -183,15 +270,22 @@ contract SolvencyRegistry {
         _record(roundId, proof, inputs, false);
     }
 
-    /// @notice Record a round with private totals: the registry reads each asset's reserves itself.
-    function submitPrivateRound(string calldata roundId, bytes calldata proof, string[] calldata assets, uint8[] calldata decimals)
+    /// @notice Record a round with private totals over registered assets, each named once, in the round's order:
+    ///         the registry reads each asset's reserves itself, in the units it registered.
+    function submitPrivateRound(string calldata roundId, bytes calldata proof, string[] calldata names)
         external
         onlyOwner
     {
-        if (assets.length != decimals.length || assets.length == 0) revert BadInput("assets and decimals");
-        uint256[] memory inputs = new uint256[](assets.length + 1);
+        if (names.length == 0) revert BadInput("no assets");
+        uint256[] memory inputs = new uint256[](names.length + 1);
         inputs[0] = roundTag(roundId);
-        for (uint256 i = 0; i < assets.length; i++) inputs[i + 1] = reserveUnits(assets[i], decimals[i]);
+        for (uint256 i = 0; i < names.length; i++) {
+            bytes32 key = keccak256(bytes(names[i]));
+            for (uint256 j = 0; j < i; j++) {
+                if (keccak256(bytes(names[j])) == key) revert BadInput("an asset named twice");
+            }
+            inputs[i + 1] = reserveUnits(names[i]);
+        }
         _record(roundId, proof, inputs, true);
     }
 

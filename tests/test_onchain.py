@@ -196,52 +196,6 @@ def test_an_odd_row_is_refused_on_every_path_even_with_a_valid_opening(chain, de
             assert refused.value.rule == Rule.ODD_ROW
 
 
-def test_private_totals_against_reserves_held_onchain(chain, tmp_path, dev_srs):
-    owner, eth_holder = (Account.from_key(k) for k in KEYS)
-    token_holder = Account.create()
-    send(chain, owner, {"to": token_holder.address, "value": 10**18, "from": owner.address, "gas": 21000,
-                        "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9})
-    assets = (("ETH", 9, 1.5), ("TOK", 6, 100.0))
-    token_src = (compile_solidity.__globals__["CONTRACTS"] / "test" / "TestToken.sol").read_text()
-    token_compiled = compile_solidity({"TestToken.sol": token_src})["TestToken"]
-    token_address = deploy(chain, token_compiled, owner, "Test token", 6)
-    token = chain.eth.contract(address=token_address, abi=token_compiled["abi"])
-    send(chain, owner, token.functions.mint(token_holder.address, 10**12).build_transaction({"from": owner.address}))
-
-    def make(round_id, seed):
-        # The exchange proves against the reserves the registry will read at submission.
-        units = {"ETH": registry.functions.reserveUnits("ETH", 9).call(),
-                 "TOK": registry.functions.reserveUnits("TOK", 6).call()}
-        return _round(tmp_path, dev_srs, round_id, assets=assets, reserves=units, seed=seed)[0]
-
-    first, _ = _round(tmp_path, dev_srs, "probe", assets=assets, reserves={"ETH": 10**30, "TOK": 10**30})
-    compiled = compile_round_contracts(first.statement)
-    d = deploy_round_contracts(chain, owner, first.statement, compiled)
-    registry = chain.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
-    register_reserve(chain, registry, owner, eth_holder, "ETH")
-    register_reserve(chain, registry, owner, token_holder, "TOK", token_address)
-    # A signature by another key than the holder's is refused.
-    from eth_account.messages import encode_defunct
-
-    zero = "0x" + "00" * 20
-    message = registry.functions.reserveMessage("ETH", eth_holder.address, zero).call()
-    forged = token_holder.sign_message(encode_defunct(primitive=message)).signature
-    with pytest.raises(Exception, match=_selector("BadSignature()")):
-        registry.functions.registerReserve("ETH", eth_holder.address, zero, forged).call({"from": owner.address})
-    good = eth_holder.sign_message(encode_defunct(primitive=message)).signature  # the positive twin
-    registry.functions.registerReserve("ETH", eth_holder.address, zero, good).call({"from": owner.address})
-
-    covered = make("private-1", seed=4)
-    publish(chain, registry, owner, covered.statement)
-    assert recorded_round(registry, "private-1")["block"] > 0
-
-    emptied = make("private-2", seed=5)
-    send(chain, token_holder, token.functions.transfer(owner.address, 10**12).build_transaction(
-        {"from": token_holder.address}))
-    with pytest.raises(ChainError, match="refuses the round: zksolvency: (quotient identity|pairing check failed)"):
-        publish(chain, registry, owner, emptied.statement)
-
-
 def test_cli_deploy_publish_and_check_inclusion(chain, tmp_path, dev_srs, monkeypatch):
     import json
 

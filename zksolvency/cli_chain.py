@@ -52,22 +52,41 @@ def deploy_command(round_dir, rpc, allow_insecure_srs, as_json):
     _emit({"verifier": d.verifier, "registry": d.registry}, as_json, f"verifier {d.verifier}\nregistry {d.registry}")
 
 
-@click.command("register-reserve")
+@click.command("register-asset")
 @click.option("--registry", "registry_address", required=True)
 @click.option("--rpc", required=True)
 @click.option("--asset", required=True, help="The asset's name, as in the ledger.")
-@click.option("--token", default=None, help="The ERC-20 contract (omit for the chain's native currency).")
+@click.option("--decimals", required=True, type=click.IntRange(0, 30), help="Decimals of the round's unit of it.")
+@click.option("--token", default=None, help="The ERC-20 contract holding it (omit for the chain's native currency).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def register_reserve_command(registry_address, rpc, asset, token, as_json):
+def register_asset_command(registry_address, rpc, asset, decimals, token, as_json):
+    """Register ASSET once and for good: its units and where its reserves are (owner: ZKSOLVENCY_PRIVATE_KEY)."""
+    from zksolvency.onchain import register_asset, registry_contract
+
+    owner = _account(OWNER_KEY)
+    w3 = _connect(rpc)
+    receipt = register_asset(w3, registry_contract(w3, registry_address), owner, asset, decimals, token)
+    result = {"asset": asset, "decimals": decimals, "token": token, "tx": "0x" + receipt["transactionHash"].hex(),
+              "block": receipt["blockNumber"], "gas_used": receipt["gasUsed"]}
+    _emit(result, as_json, f"{asset} registered with {decimals} decimals (block {receipt['blockNumber']})")
+
+
+@click.command("register-reserve")
+@click.option("--registry", "registry_address", required=True)
+@click.option("--rpc", required=True)
+@click.option("--asset", required=True, help="A registered asset's name.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clean_errors
+def register_reserve_command(registry_address, rpc, asset, as_json):
     """Register the ZKSOLVENCY_RESERVE_KEY address as a reserve of ASSET, signed by it (owner: ZKSOLVENCY_PRIVATE_KEY)."""
     from zksolvency.onchain import register_reserve, registry_contract
 
     owner, holder = _account(OWNER_KEY), _account(RESERVE_KEY)
     w3 = _connect(rpc)
     registry = registry_contract(w3, registry_address)
-    receipt = register_reserve(w3, registry, owner, holder, asset, token)
-    result = {"asset": asset, "holder": holder.address, "token": token, "tx": "0x" + receipt["transactionHash"].hex(),
+    receipt = register_reserve(w3, registry, owner, holder, asset)
+    result = {"asset": asset, "holder": holder.address, "tx": "0x" + receipt["transactionHash"].hex(),
               "block": receipt["blockNumber"], "gas_used": receipt["gasUsed"]}
     _emit(result, as_json, f"{holder.address} registered as a reserve of {asset} (block {receipt['blockNumber']})")
 
@@ -130,4 +149,5 @@ def audit_deployment_command(rpc, registry_address, srs_path, round_file, as_jso
         sys.exit(1)
 
 
-COMMANDS = (deploy_command, register_reserve_command, publish_command, audit_deployment_command)
+COMMANDS = (deploy_command, register_asset_command, register_reserve_command, publish_command,
+            audit_deployment_command)

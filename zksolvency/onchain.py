@@ -72,31 +72,59 @@ def registry_contract(w3, address: str):
     return w3.eth.contract(address=w3.to_checksum_address(address), abi=abi)
 
 
-def register_reserve(w3, registry, owner, holder, asset: str, token: str | None = None):
-    """The holder signs the registry's message; the owner registers it. Returns the receipt."""
-    from eth_account.messages import encode_defunct
-
-    token = w3.to_checksum_address(token) if token else "0x" + "00" * 20
-    message = registry.functions.reserveMessage(asset, holder.address, token).call()
-    signature = holder.sign_message(encode_defunct(primitive=message)).signature
-    tx = registry.functions.registerReserve(asset, holder.address, token, signature).build_transaction(
-        {"from": owner.address})
-    return send(w3, owner, tx)
-
-
-def publish(w3, registry, owner, statement: RoundStatement):
-    """Submit the round; in private mode the registry reads the reserves. Returns the receipt."""
-    if statement.private_totals:
-        fn = registry.functions.submitPrivateRound(
-            statement.round_id, statement.proof, [a.name for a in statement.assets],
-            [a.decimals for a in statement.assets])
-    else:
-        fn = registry.functions.submitRound(statement.round_id, statement.proof, list(statement.values))
+def _transact(w3, registry, owner, fn, what: str):
+    """Send ``fn`` from ``owner`` after a call that surfaces the contract's reason for refusing it."""
     try:
         fn.call({"from": owner.address})  # a revert's reason, before paying for it
     except Exception as e:  # web3 raises ContractLogicError and friends
-        raise ChainError(f"the registry refuses the round: {_reason(e)}") from None
+        raise ChainError(f"the registry refuses {what}: {_reason(e)}") from None
     return send(w3, owner, fn.build_transaction({"from": owner.address}))
+
+
+def register_asset(w3, registry, owner, name: str, decimals: int, token: str | None = None):
+    """Register an asset once (its round units and where its reserves are: an ERC-20, or None for native)."""
+    token = w3.to_checksum_address(token) if token else "0x" + "00" * 20
+    return _transact(w3, registry, owner, registry.functions.registerAsset(name, decimals, token), f"asset {name!r}")
+
+
+def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
+    """The holder signs the registry's message; the owner registers it. Returns the receipt.
+
+    ``holder``: an account (it signs with its key), or the address of a contract wallet with ``sign``, a
+    function of the EIP-191 digest returning the signature its ``isValidSignature`` accepts (EIP-1271).
+    """
+    from eth_account.messages import encode_defunct
+
+    address = holder if isinstance(holder, str) else holder.address
+    registered, _, token = registry.functions.assetOf(asset).call()
+    if not registered:
+        raise ChainError(f"the registry has no asset {asset!r} (register-asset first)")
+    message = registry.functions.reserveMessage(asset, address, token).call()
+    if sign is None:
+        signature = holder.sign_message(encode_defunct(primitive=message)).signature
+    else:
+        from zksolvency.verifier.transcript import keccak256
+
+        signature = sign(keccak256(b"\x19Ethereum Signed Message:\n32" + message))
+    return _transact(w3, registry, owner, registry.functions.registerReserve(asset, address, signature),
+                     f"the reserve of {asset!r} at {address}")
+
+
+def publish(w3, registry, owner, statement: RoundStatement):
+    """Submit the round; in private mode the registry reads the reserves of its registered assets, in the units
+    it registered, which must be the round's. Returns the receipt."""
+    if statement.private_totals:
+        for a in statement.assets:
+            registered, decimals, _ = registry.functions.assetOf(a.name).call()
+            if not registered:
+                raise ChainError(f"the registry has no asset {a.name!r}: register it before publishing")
+            if decimals != a.decimals:
+                raise ChainError(f"the round counts {a.name} with {a.decimals} decimals, the registry with {decimals}")
+        fn = registry.functions.submitPrivateRound(statement.round_id, statement.proof,
+                                                   [a.name for a in statement.assets])
+    else:
+        fn = registry.functions.submitRound(statement.round_id, statement.proof, list(statement.values))
+    return _transact(w3, registry, owner, fn, "the round")
 
 
 def _reason(e: Exception) -> str:
