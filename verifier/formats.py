@@ -17,6 +17,7 @@ All integers big-endian, points and scalars in the EVM encodings.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from zksolvency.encoding import (
@@ -108,7 +109,10 @@ class VerifyingKey:
         if insecure not in (0, 1):
             raise EncodingError("verifying key: insecure flag must be 0 or 1")
         log_n = r.uint(1, "log_n")
-        name = r.take(r.uint(2, "name length"), "name").decode("utf-8", errors="strict")
+        try:
+            name = r.take(r.uint(2, "name length"), "name").decode("utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise EncodingError("verifying key: the circuit name is not UTF-8") from None
         circuit_digest = r.take(32, "circuit digest")
         srs_digest = r.take(32, "srs digest")
         g1 = r.g1("[1]_1")
@@ -136,15 +140,27 @@ class VerifyingKey:
         }
 
     @staticmethod
-    def from_json(obj: dict) -> "VerifyingKey":
-        """The canonical bytes are authoritative; the other fields must agree with them."""
+    def from_json(obj) -> "VerifyingKey":
+        """The canonical bytes are authoritative; every other field must be exactly what they give."""
+        if not isinstance(obj, dict):
+            raise EncodingError("verifying key JSON: expected an object")
+        missing = [k for k in VK_JSON_FIELDS if k not in obj]
+        if missing:
+            raise EncodingError(f"verifying key JSON: missing field {missing[0]!r}")
+        extra = [k for k in obj if k not in VK_JSON_FIELDS]
+        if extra:
+            raise EncodingError(f"verifying key JSON: unexpected field {repr(extra[0])[:40]}")
+        text = obj["bytes"]
+        if not isinstance(text, str) or not _CANONICAL_HEX.fullmatch(text):
+            raise EncodingError("verifying key JSON: field 'bytes' must be 0x and an even number of lowercase hex "
+                                "digits")
+        vk = VerifyingKey.from_bytes(bytes.fromhex(text[2:]))
+        # JSON text compared, not Python values: 8.0 == 8 and True == 1 in Python, not in the format.
         try:
-            vk = VerifyingKey.from_bytes(bytes.fromhex(_strip0x(obj["bytes"])))
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, EncodingError):
-                raise
-            raise EncodingError(f"verifying key JSON: missing or malformed 'bytes' ({e})") from None
-        if json.dumps(vk.to_json(), sort_keys=True) != json.dumps(obj, sort_keys=True):
+            agree = json.dumps(vk.to_json(), sort_keys=True) == json.dumps(obj, sort_keys=True)
+        except (TypeError, ValueError):  # not a JSON value at all (from a caller, never from a file)
+            agree = False
+        if not agree:
             raise EncodingError("verifying key JSON: fields disagree with its canonical bytes")
         return vk
 
@@ -194,5 +210,6 @@ class Proof:
         return "0x" + self.to_bytes().hex()
 
 
-def _strip0x(s: str) -> str:
-    return s[2:] if s.startswith(("0x", "0X")) else s
+VK_JSON_FIELDS = ("format_version", "circuit", "log_n", "circuit_digest", "srs_digest", "insecure", "g1", "g2",
+                  "tau_g2", "fixed_commitments", "digest", "bytes")
+_CANONICAL_HEX = re.compile("0x(?:[0-9a-f]{2})*")

@@ -31,12 +31,16 @@ are checked there, on every path alike.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from zksolvency.constants import R_MODULUS
+from zksolvency.circuits.solvency import MAX_SLOTS, MIN_SLOTS, RECORD_ROWS
+from zksolvency.constants import R_MODULUS, TWO_ADICITY
 from zksolvency.encoding import EncodingError, G1Point
 from zksolvency.files import write_atomic
+from zksolvency.ingest import MAX_ASSET_NAME, MAX_DECIMALS, lookalike_key, shown, text_problem
 from zksolvency.verifier.formats import VerifyingKey
 
 ROUND_FORMAT = "zksolvency-round/1"
@@ -110,53 +114,123 @@ class RoundStatement:
 
     @staticmethod
     def from_json(obj, where: str = "round.json") -> "RoundStatement":
+        """Parse strictly: exactly the fields of the round's mode, each of its exact type and form."""
         f = _Fields(obj, where)
-        if f.text("format") != ROUND_FORMAT:
-            raise ArtifactError(f"{where}: format {obj.get('format')!r} is not {ROUND_FORMAT!r}")
         mode = f.text("mode")
         if mode not in ("public", "private"):
-            raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {mode!r}")
+            raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {_shown(mode)}")
         private = mode == "private"
-        assets_raw = f.get("assets", list)
-        assets = []
-        for i, a in enumerate(assets_raw):
-            af = _Fields(a, f"{where}: assets[{i}]")
-            decimals = af.integer("decimals")
-            if not 0 <= decimals <= 30:
-                raise ArtifactError(f"{where}: assets[{i}].decimals must be 0..30")
-            assets.append(Asset(af.text("name"), decimals))
-        names = [a.name for a in assets]
-        if not assets or len(set(names)) != len(names):
-            raise ArtifactError(f"{where}: assets must be a non-empty list of distinct names")
         values_name = "reserves" if private else "totals"
+        _exact_keys(obj, where, ROUND_FIELDS + (values_name,))
+        if f.text("format") != ROUND_FORMAT:
+            raise ArtifactError(f"{where}: format {_shown(obj['format'])} is not {ROUND_FORMAT!r}")
+        round_id = _round_id(f)
+        timestamp = f.text("timestamp")
+        if not _TIMESTAMP.fullmatch(timestamp) or not _is_time(timestamp):
+            raise ArtifactError(f"{where}: field 'timestamp' must be a UTC time as 2026-11-24T08:00:00Z")
+        assets = _assets(f)
+        names = [a.name for a in assets]
         values_raw = f.get(values_name, dict)
         if sorted(values_raw) != sorted(names):
             raise ArtifactError(f"{where}: {values_name} must name every asset exactly once")
-        values = tuple(_decimal(values_raw[name], f"{where}: {values_name}.{name}") for name in names)
+        values = tuple(_decimal_string(values_raw[name], f"{where}: {values_name}.{name}") for name in names)
         public = tuple(
-            _decimal(x, f"{where}: public_inputs[{i}]") for i, x in enumerate(f.get("public_inputs", list))
+            _decimal_string(x, f"{where}: public_inputs[{i}]") for i, x in enumerate(f.get("public_inputs", list))
         )
-        log_n = f.integer("log_n")
-        if f.integer("n") != 1 << log_n if 0 <= log_n <= 28 else True:
-            raise ArtifactError(f"{where}: n must be 2^log_n with log_n <= 28")
+        slots = f.integer("slots")
+        if not (MIN_SLOTS <= slots <= MAX_SLOTS and slots % RECORD_ROWS == 0):
+            raise ArtifactError(f"{where}: slots must be an even number from {MIN_SLOTS} to {MAX_SLOTS}")
+        log_n, n = f.integer("log_n"), f.integer("n")
+        if not 0 <= log_n <= TWO_ADICITY or n != 1 << log_n:
+            raise ArtifactError(f"{where}: n must be 2^log_n with log_n <= {TWO_ADICITY}")
         try:
-            commitment = G1Point.from_hex(f.text("inclusion_commitment"), f"{where}: inclusion_commitment")
+            commitment = G1Point.from_bytes(f.hex_bytes("inclusion_commitment", 64), f"{where}: inclusion_commitment")
+        except EncodingError as e:
+            raise ArtifactError(str(e)) from None
+        proof = f.hex_bytes("proof")
+        try:
             vk = VerifyingKey.from_json(f.get("verifying_key", dict))
         except EncodingError as e:
             raise ArtifactError(f"{where}: {e}") from None
-        return RoundStatement(
-            round_id=f.text("round_id"),
-            timestamp=f.text("timestamp"),
-            private_totals=private,
-            assets=tuple(assets),
-            slots=f.integer("slots"),
-            log_n=log_n,
-            values=values,
-            public_inputs=public,
-            inclusion_commitment=commitment,
-            proof=f.hex_bytes("proof"),
-            verifying_key=vk,
-        )
+        return RoundStatement(round_id, timestamp, private, assets, slots, log_n, values, public, commitment, proof, vk)
+
+
+# The fields of round.json besides "totals" (public mode) or "reserves" (private mode).
+ROUND_FIELDS = ("format", "round_id", "timestamp", "mode", "assets", "slots", "log_n", "n", "public_inputs",
+                "inclusion_commitment", "proof", "verifying_key")
+_TIMESTAMP = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def _shown(value) -> str:
+    """A value for an error message: its repr, cut to 40 characters."""
+    text = repr(value) if not isinstance(value, int) or isinstance(value, bool) or abs(value) < 10**40 else "a number"
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _exact_keys(obj: dict, where: str, keys) -> None:
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        raise ArtifactError(f"{where}: missing field {missing[0]!r}")
+    extra = [k for k in obj if k not in keys]
+    if extra:
+        raise ArtifactError(f"{where}: unexpected field {_shown(extra[0])}")
+
+
+def _decimal_string(value, where: str) -> int:
+    if not isinstance(value, str):
+        raise ArtifactError(f"{where}: expected a decimal string of digits, got {_JSON_KINDS.get(type(value), 'no')} "
+                            "JSON string")
+    return _decimal(value, where)
+
+
+_JSON_KINDS = {bool: "a boolean, not a", int: "a number, not a", float: "a number, not a", type(None): "null, not a",
+               list: "an array, not a", dict: "an object, not a"}
+
+
+def _is_time(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
+
+
+def _round_id(f: _Fields) -> str:
+    """The round id under the rule ``prove`` writes it by (``zksolvency.round.check_round_id``)."""
+    from zksolvency.round import MAX_ROUND_ID, RoundError, check_round_id  # round.py builds on this module
+
+    round_id = f.text("round_id")
+    try:
+        return check_round_id(round_id)
+    except RoundError:
+        raise ArtifactError(f"{f.where}: field 'round_id' must be 1..{MAX_ROUND_ID} printable characters") from None
+
+
+def _assets(f: _Fields) -> tuple:
+    """The assets, in index order: names a customer can tell apart (the ledger's rules), decimals 0..30."""
+    listed = f.get("assets", list)
+    if not listed:
+        raise ArtifactError(f"{f.where}: field 'assets' is empty (a round has at least one asset)")
+    assets, first = [], {}
+    for i, a in enumerate(listed):
+        af = _Fields(a, f"{f.where}: assets[{i}]")
+        _exact_keys(a, af.where, ("name", "decimals"))
+        name, decimals = af.text("name"), af.integer("decimals")
+        if not 0 <= decimals <= MAX_DECIMALS:
+            raise ArtifactError(f"{af.where}: decimals must be a whole number from 0 to {MAX_DECIMALS}")
+        if len(name) > MAX_ASSET_NAME:
+            raise ArtifactError(f"{af.where}: an asset name of {len(name)} characters (at most {MAX_ASSET_NAME})")
+        problem = text_problem(name, "asset name")
+        if problem:
+            raise ArtifactError(f"{af.where}: {problem}")
+        key = lookalike_key(name)
+        if key in first:
+            j = first[key]
+            same = "appears twice" if assets[j].name == name else "looks the same as"
+            raise ArtifactError(f"{af.where}: asset name {shown(name)} {same} assets[{j}]")
+        first[key] = i
+        assets.append(Asset(name, decimals))
+    return tuple(assets)
 
 
 @dataclass(frozen=True)
