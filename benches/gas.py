@@ -1,4 +1,4 @@
-"""Gas of submitRound (4 and 40 assets) and verifyInclusion for the production shape (2^16 rows, 16-bit limbs).
+"""Gas of submitRound, submitPrivateRound (4 and 40 assets) and verifyInclusion for the production shape (2^16 rows).
 
     .venv/bin/python benches/gas.py [--log-size 16] [--assets 4,40]
 
@@ -24,7 +24,13 @@ from eth_account import Account
 from zksolvency.audit import records_of
 from zksolvency.chain import anvil, connect
 from zksolvency.ingest import parse_decimals, read_ledger
-from zksolvency.onchain import compile_round_contracts, deploy_round_contracts, inclusion_calldata, publish
+from zksolvency.onchain import (
+    compile_round_contracts,
+    deploy_round_contracts,
+    inclusion_calldata,
+    publish,
+    register_round_assets,
+)
 from zksolvency.prover.srs import dev_setup
 from zksolvency.round import prove_round
 from zksolvency.sample import decimals_spec, write_sample_ledger
@@ -51,6 +57,7 @@ def measure(log_n: int, assets: int, srs) -> dict:
         registry = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
         verifier = w3.eth.contract(address=d.verifier, abi=compiled["SolvencyVerifier"]["abi"])
         out["verifyProof_gas"] = verifier.functions.verifyProof(statement.proof, list(statement.public_inputs)).estimate_gas()
+        register_round_assets(w3, registry, owner, statement)
         out["submitRound_gas"] = publish(w3, registry, owner, statement)["gasUsed"]
         counts = {int(u): int(c) for u, c in enumerate(r.plan.count)}
         for m in (1, 2, 3):
@@ -71,6 +78,40 @@ def measure(log_n: int, assets: int, srs) -> dict:
     return out
 
 
+def measure_private(log_n: int, assets: int, srs) -> dict:
+    """submitPrivateRound: every asset registered (the first native, the rest ERC-20s), one reserve each."""
+    from zksolvency.chain import CONTRACTS, compile_solidity, deploy, send
+    from zksolvency.onchain import register_asset, register_reserve
+
+    names = tuple((f"A{j}", 6, 100.0) for j in range(1, assets + 1))
+    users = 3 << (log_n - 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.csv"
+        write_sample_ledger(path, users, seed=assets, assets=names)
+        ledger = read_ledger(path, parse_decimals(decimals_spec(names)))
+    owner = Account.from_key(OWNER)
+    huge = {name: 10**30 for name, _, _ in names}
+    probe = prove_round(ledger, srs, "probe", slots=4, private_totals=True, reserves=huge)
+    with anvil() as url:
+        w3 = connect(url)
+        compiled = compile_round_contracts(probe.statement)
+        d = deploy_round_contracts(w3, owner, probe.statement, compiled)
+        registry = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+        token_compiled = compile_solidity({"TestToken.sol": (CONTRACTS / "test" / "TestToken.sol").read_text()})
+        register_asset(w3, registry, owner, "A1", 6)
+        register_reserve(w3, registry, owner, owner, "A1")
+        for name, _, _ in names[1:]:
+            token = deploy(w3, token_compiled["TestToken"], owner, name, 6)
+            contract = w3.eth.contract(address=token, abi=token_compiled["TestToken"]["abi"])
+            send(w3, owner, contract.functions.mint(owner.address, 10**30).build_transaction({"from": owner.address}))
+            register_asset(w3, registry, owner, name, 6, token)
+            register_reserve(w3, registry, owner, owner, name)
+        reserves = {name: registry.functions.reserveUnits(name).call() for name, _, _ in names}
+        r = prove_round(ledger, srs, f"gas-private-{assets}", slots=4, private_totals=True, reserves=reserves)
+        gas = publish(w3, registry, owner, r.statement)["gasUsed"]
+    return {"log_n": log_n, "assets": assets, "submitPrivateRound_gas": gas}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log-size", type=int, default=16)
@@ -79,6 +120,7 @@ def main() -> None:
     srs = dev_setup(args.log_size)
     for k in [int(a) for a in args.assets.split(",")]:
         print(json.dumps(measure(args.log_size, k, srs)), flush=True)
+        print(json.dumps(measure_private(args.log_size, k, srs)), flush=True)
 
 
 if __name__ == "__main__":

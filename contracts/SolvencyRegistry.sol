@@ -94,8 +94,13 @@ contract SolvencyRegistry {
     struct AssetInfo {
         bool registered;
         uint8 decimals; // the round's units: 10^-decimals of the asset
-        address token; // address(0): the chain's native currency
+        uint8 kind; // NATIVE, TOKEN, or OFFCHAIN (reserves elsewhere: public rounds only)
+        address token; // TOKEN: the ERC-20 contract
     }
+
+    uint8 internal constant NATIVE = 0;
+    uint8 internal constant TOKEN = 1;
+    uint8 internal constant OFFCHAIN = 2;
 
     uint256 internal constant MAX_NAME_BYTES = 64;
     uint8 internal constant MAX_DECIMALS = 30; // as round.json allows
@@ -108,10 +113,11 @@ contract SolvencyRegistry {
     mapping(bytes32 => Reserve[]) internal reserves; // keccak256(asset name) -> registered holders
     mapping(bytes32 => Round) internal rounds; // keccak256(round id) -> round
 
-    event AssetRegistered(string name, uint8 decimals, address indexed token);
+    event AssetRegistered(string name, uint8 decimals, uint8 kind, address indexed token);
     event ReserveRegistered(string asset, address indexed holder, address indexed token);
-    event RoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, uint256[] publicInputs,
-                         uint256 commitmentX, uint256 commitmentY, bytes32 proofHash);
+    /// The round's assets (names, in index order) and public inputs; its commitment is in storage (roundOf).
+    event RoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
+                         uint256[] publicInputs, bytes32 proofHash);
 
     error NotOwner();
     error RoundExists(string roundId);
@@ -147,12 +153,25 @@ contract SolvencyRegistry {
     ///         where its reserves are (token: an ERC-20 contract, or address(0) for the chain's native currency).
     ///         A token, and the native currency, stand under one name only.
     function registerAsset(string calldata name, uint8 decimals, address token) external onlyOwner {
+        _registerAsset(name, decimals, token == address(0) ? NATIVE : TOKEN, token);
+    }
+
+    /// @notice Registers an asset whose reserves are not on this chain (BTC, say): rounds with public totals can
+    ///         name it; the registry reads no reserves of it, so private rounds cannot.
+    function registerOffchainAsset(string calldata name, uint8 decimals) external onlyOwner {
+        _registerAsset(name, decimals, OFFCHAIN, address(0));
+    }
+
+    function _registerAsset(string calldata name, uint8 decimals, uint8 kind, address token) internal {
         bytes32 key = keccak256(bytes(name));
         if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_BYTES) revert BadInput("asset name");
         if (assets[key].registered) revert AssetExists(name);
         if (decimals > MAX_DECIMALS) revert BadInput("decimals");
-        if (assetOfToken[token] != bytes32(0)) revert BadInput("token already registered under another name");
-        if (token != address(0)) {
+        if (kind != OFFCHAIN) {
+            if (assetOfToken[token] != bytes32(0)) revert BadInput("token already registered under another name");
+            assetOfToken[token] = key;
+        }
+        if (kind == TOKEN) {
             if (token.code.length == 0) revert BadInput("token is not a contract");
             (bool ok, bytes memory out) = token.staticcall(abi.encodeWithSelector(IERC20Balance.decimals.selector));
             if (!ok || out.length != 32 || abi.decode(out, (uint256)) > MAX_TOKEN_DECIMALS) {
@@ -161,15 +180,18 @@ contract SolvencyRegistry {
             (ok, out) = token.staticcall(abi.encodeWithSelector(IERC20Balance.balanceOf.selector, address(this)));
             if (!ok || out.length != 32) revert BadInput("token has no balanceOf()");
         }
-        assets[key] = AssetInfo(true, decimals, token);
-        assetOfToken[token] = key;
+        assets[key] = AssetInfo(true, decimals, kind, token);
         assetNames.push(name);
-        emit AssetRegistered(name, decimals, token);
+        emit AssetRegistered(name, decimals, kind, token);
     }
 
-    function assetOf(string calldata name) external view returns (bool registered, uint8 decimals, address token) {
+    function assetOf(string calldata name)
+        external
+        view
+        returns (bool registered, uint8 decimals, uint8 kind, address token)
+    {
         AssetInfo storage a = assets[keccak256(bytes(name))];
-        return (a.registered, a.decimals, a.token);
+        return (a.registered, a.decimals, a.kind, a.token);
     }
 
     function registeredAssets() external view returns (string[] memory) {
@@ -188,6 +210,7 @@ contract SolvencyRegistry {
         bytes32 key = keccak256(bytes(asset));
         AssetInfo storage a = assets[key];
         if (!a.registered) revert UnknownAsset(asset);
+        if (a.kind == OFFCHAIN) revert BadInput("reserves not on this chain");
         bytes32 pair = keccak256(abi.encodePacked(holder, a.token));
         if (counted[pair]) revert ReserveExists(asset, holder);
         bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", reserveMessage(asset, holder, a.token)));
@@ -258,48 +281,67 @@ contract SolvencyRegistry {
 
     // ------------------------------------------------------------------ rounds
 
-    function roundTag(string calldata roundId) public pure returns (uint256) {
-        return uint256(keccak256(abi.encodePacked("zksolvency/round", roundId))) % R;
-    }
-
-    /// @notice Record a round with public totals: publicInputs = [round tag, total_1 .. total_K].
-    function submitRound(string calldata roundId, bytes calldata proof, uint256[] calldata totals) external onlyOwner {
-        uint256[] memory inputs = new uint256[](totals.length + 1);
-        inputs[0] = roundTag(roundId);
-        for (uint256 i = 0; i < totals.length; i++) inputs[i + 1] = totals[i];
-        _record(roundId, proof, inputs, false);
-    }
-
-    /// @notice Record a round with private totals over registered assets, each named once, in the round's order:
-    ///         the registry reads each asset's reserves itself, in the units it registered.
-    function submitPrivateRound(string calldata roundId, bytes calldata proof, string[] calldata names)
-        external
-        onlyOwner
+    /// @notice The round's tag (zksolvency.hashing.round_tag): its id, its time, and each named asset with the
+    ///         decimals the registry registered for it, so that a proof holds only under the labels it was made
+    ///         for. Every name must be a registered asset, named once.
+    function roundTag(string calldata roundId, string calldata timestamp, string[] calldata names)
+        public
+        view
+        returns (uint256)
     {
         if (names.length == 0) revert BadInput("no assets");
-        uint256[] memory inputs = new uint256[](names.length + 1);
-        inputs[0] = roundTag(roundId);
+        bytes32 t = keccak256(abi.encodePacked("zksolvency/round/v2", uint32(bytes(roundId).length), roundId,
+                                               uint32(bytes(timestamp).length), timestamp, uint32(names.length)));
         for (uint256 i = 0; i < names.length; i++) {
             bytes32 key = keccak256(bytes(names[i]));
+            AssetInfo storage a = assets[key];
+            if (!a.registered) revert UnknownAsset(names[i]);
             for (uint256 j = 0; j < i; j++) {
                 if (keccak256(bytes(names[j])) == key) revert BadInput("an asset named twice");
             }
-            inputs[i + 1] = reserveUnits(names[i]);
+            t = keccak256(abi.encodePacked(t, uint32(bytes(names[i]).length), names[i], a.decimals));
         }
-        _record(roundId, proof, inputs, true);
+        return uint256(t) % R;
     }
 
-    function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals) internal {
+    /// @notice Record a round with public totals over registered assets: publicInputs = [tag, total_1 .. total_K].
+    function submitRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
+                         string[] calldata names, uint256[] calldata totals) external onlyOwner {
+        if (totals.length != names.length) revert BadInput("a total for every asset");
+        uint256[] memory inputs = new uint256[](totals.length + 1);
+        inputs[0] = roundTag(roundId, timestamp, names);
+        for (uint256 i = 0; i < totals.length; i++) inputs[i + 1] = totals[i];
+        _record(roundId, proof, inputs, false, names);
+    }
+
+    /// @notice Record a round with private totals over registered assets whose reserves are on this chain: the
+    ///         registry reads each asset's reserves itself, in the units it registered.
+    function submitPrivateRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
+                                string[] calldata names) external onlyOwner {
+        uint256[] memory inputs = new uint256[](names.length + 1);
+        inputs[0] = roundTag(roundId, timestamp, names);
+        for (uint256 i = 0; i < names.length; i++) {
+            if (assets[keccak256(bytes(names[i]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
+            inputs[i + 1] = reserveUnits(names[i]);
+        }
+        _record(roundId, proof, inputs, true, names);
+    }
+
+    function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals,
+                     string[] calldata names) internal {
         bytes32 key = keccak256(bytes(roundId));
         if (rounds[key].commitment != 0) revert RoundExists(roundId);
         if (inputs.length < 2 || inputs.length - 1 > type(uint32).max) revert BadInput("asset count");
         // The verifier reverts on any failure, and the revert propagates.
-        uint256 gamma = verifier.verifyProofGamma(proof, inputs);
+        _store(key, proof, verifier.verifyProofGamma(proof, inputs), inputs.length - 1);
+        emit RoundSubmitted(roundId, key, privateTotals, names, inputs, keccak256(proof));
+    }
+
+    function _store(bytes32 key, bytes calldata proof, uint256 gamma, uint256 assetCount) internal {
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
         rounds[key] = Round(x | ((y & 1) << 255) | PRESENT, gamma, uint64(block.number), uint64(block.timestamp),
-                            uint32(inputs.length - 1));
-        emit RoundSubmitted(roundId, key, privateTotals, inputs, x, y, keccak256(proof));
+                            uint32(assetCount));
     }
 
     function roundOf(string calldata roundId) public view returns (RoundView memory out) {

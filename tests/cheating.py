@@ -260,6 +260,7 @@ def cases(ex: Exchange) -> list:
     add("another_customers_record_under_my_id", bob, edited(a, lambda f: f.update(user_id=bob)), "OPENING")
     add("another_salt", alice, edited(a, lambda f: f.update(salt="0x" + "11" * 32)), "OPENING")
     add("another_round", alice, edited(a, lambda f: f.update(round_id=ex.statement.round_id + "-x")), "ROUND_ID")
+    add("asset_names_in_another_order", alice, edited(a, lambda f: f["assets"].reverse()), "ASSET_LIST")
     add("asset_list_with_an_extra_name", alice, edited(a, lambda f: f["assets"].append("EXTRA")), "ASSET_LIST")
     add("unexpected_field", alice, edited(a, lambda f: f.update(note="trust me")), "MALFORMED")
     return out

@@ -32,6 +32,7 @@ from zksolvency.onchain import (
     inclusion_calldata,
     publish,
     recorded_keys,
+    register_round_assets,
 )
 from zksolvency.verifier.inclusion import InclusionError, Record, Rule, check_records
 
@@ -58,6 +59,7 @@ def registry(fixture_round):
         compiled = compile_round_contracts(statement)
         d = deploy_round_contracts(w3, owner, statement, compiled)
         contract = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+        register_round_assets(w3, contract, owner, statement)
         publish(w3, contract, owner, statement)
         yield contract
 
@@ -82,8 +84,8 @@ def paths(statement, keys, registry, measure_gas=True):
 
     def chain(obj, uid):
         inclusion = InclusionFile.from_json(obj, "case")
-        chain_keys, _ = recorded_keys(registry, inclusion.round_id)
-        return check_inclusion(inclusion, chain_keys, inclusion.round_id, list(inclusion.assets), uid)
+        chain_keys, recorded = recorded_keys(registry, inclusion.round_id)
+        return check_inclusion(inclusion, chain_keys, inclusion.round_id, recorded["assets"], uid)
 
     def chain_and_round_file(obj, uid):
         chain_keys, _ = recorded_keys(registry, statement.round_id, keys)
@@ -91,8 +93,8 @@ def paths(statement, keys, registry, measure_gas=True):
 
     def view(obj, uid):
         inclusion = InclusionFile.from_json(obj, "case")
-        chain_keys, _ = recorded_keys(registry, inclusion.round_id)
-        return check_inclusion(inclusion, chain_keys, inclusion.round_id, list(inclusion.assets), uid,
+        chain_keys, recorded = recorded_keys(registry, inclusion.round_id)
+        return check_inclusion(inclusion, chain_keys, inclusion.round_id, recorded["assets"], uid,
                                ViewCheck(registry, inclusion.round_id, measure_gas))
 
     return {"round": round_file, "chain": chain, "chain+round": chain_and_round_file, "view": view}

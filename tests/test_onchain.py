@@ -18,7 +18,7 @@ from zksolvency.onchain import (
     deploy_round_contracts,
     publish,
     recorded_round,
-    register_reserve,
+    register_round_assets,
 )
 from zksolvency.round import prove_round
 from zksolvency.sample import decimals_spec, write_sample_ledger
@@ -60,6 +60,7 @@ def deployed(chain, public_round):
     d = deploy_round_contracts(chain, owner, r.statement, compiled)
     registry = chain.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
     verifier = chain.eth.contract(address=d.verifier, abi=compiled["SolvencyVerifier"]["abi"])
+    register_round_assets(chain, registry, owner, r.statement)
     return owner, registry, verifier, compiled
 
 
@@ -173,7 +174,7 @@ def test_an_odd_row_is_refused_on_every_path_even_with_a_valid_opening(chain, de
     forged = witness.with_columns({circuit.record_hash: witness[circuit.record_hash].copy()})
     forged[circuit.record_hash][1] = Fr.from_ints([h])[0]
     srs = dev_srs.truncated(st.log_n)
-    public = [round_tag(round_id)] + totals
+    public = [round_tag(round_id, st.timestamp, [(a.name, a.decimals) for a in st.assets])] + totals
     pk = keygen(circuit.cs, st.log_n, srs, circuit.fixed)
     proof, polys = prove_with_polynomials(pk, forged, public)
     parsed = Proof.from_bytes(proof, pk.layout)
@@ -221,6 +222,11 @@ def test_cli_deploy_publish_and_check_inclusion(chain, tmp_path, dev_srs, monkey
     monkeypatch.setenv("ZKSOLVENCY_PRIVATE_KEY", KEYS[0])
     assert "insecure" in run("deploy", tmp_path / "round", "--rpc", url, ok=False).output
     addresses = json.loads(run("deploy", tmp_path / "round", "--rpc", url, "--allow-insecure-srs", "--json").stdout)
+    unregistered = run("publish", tmp_path / "round", "--rpc", url, "--registry", addresses["registry"], ok=False)
+    assert "the registry has no asset 'BTC': register it before publishing" in unregistered.output
+    for name, decimals, _ in FOUR_ASSETS:
+        run("register-asset", "--rpc", url, "--registry", addresses["registry"], "--asset", name, "--decimals",
+            decimals, "--offchain")
     out = json.loads(run("publish", tmp_path / "round", "--rpc", url, "--registry", addresses["registry"],
                          "--json").stdout)
     assert out["gas_used"] > 0 and out["block"] > 0
@@ -252,7 +258,6 @@ def test_reserves_past_the_last_row_are_refused_by_both_verifiers(chain, dev_srs
     the verifiers must bound K by the rows (one rule: ConstraintSystem.max_public_inputs)."""
     from zksolvency.circuits.constraint_system import ConstraintSystem
     from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
-    from zksolvency.hashing import round_tag
     from zksolvency.prover import plonk as prover
     from zksolvency.prover.field import Fr
     from zksolvency.verifier.plonk import verify
@@ -267,7 +272,7 @@ def test_reserves_past_the_last_row_are_refused_by_both_verifiers(chain, dev_srs
     row_reserves = [150] + [0] * (n - 1)  # what row 0 holds once the wrapped reserves are added up
     witness = circuit.witness(hashes, assets, units, [150] + [0] * (n - 1), row_reserves)
     stated = [100] + [0] * (n - 1) + [50]  # K = n + 1: asset n + 1's 50 land on row 0
-    public = [round_tag("wrapped")] + stated
+    public = [12345] + stated  # the tag's value does not matter to the circuit
 
     def wrapped(cs, rows, public_inputs):  # the cheating prover: values past the last row wrap around
         out = {}

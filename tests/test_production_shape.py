@@ -10,7 +10,14 @@ from zksolvency.audit import check_inclusion, round_keys, verify_round
 from zksolvency.chain import anvil, connect
 from zksolvency.circuits.solvency import limb_bits_for
 from zksolvency.ingest import parse_decimals, read_ledger
-from zksolvency.onchain import ViewCheck, deploy_round_contracts, publish, recorded_keys, registry_contract
+from zksolvency.onchain import (
+    ViewCheck,
+    deploy_round_contracts,
+    publish,
+    recorded_keys,
+    register_round_assets,
+    registry_contract,
+)
 from zksolvency.round import prove_round
 from zksolvency.sample import SAMPLE_ASSETS, decimals_spec, write_sample_ledger
 from zksolvency.verifier.inclusion import InclusionError, Rule
@@ -50,6 +57,7 @@ def _through_everything(chain, r):
     owner = Account.from_key(OWNER_KEY)
     d = deploy_round_contracts(chain, owner, st)
     registry = registry_contract(chain, d.registry)
+    register_round_assets(chain, registry, owner, st)
     publish(chain, registry, owner, st)
     chain_keys, _ = recorded_keys(registry, st.round_id, keys)
     names = [a.name for a in st.assets]

@@ -88,7 +88,7 @@ def test_a_reserve_counts_once_however_often_it_is_registered(world):
 
 def test_assets_are_registered_once_with_their_units_and_their_own_token(world):
     w3, owner, registry, token = world["w3"], world["owner"], world["registry"], world["token"]
-    assert registry.functions.assetOf("TOK").call() == [True, 6, token.address]
+    assert registry.functions.assetOf("TOK").call() == [True, 6, 1, token.address]
     fn = registry.functions.registerAsset
     assert _reason(fn("ETH", 10, ZERO), owner.address) == "AssetExists('ETH')"  # decimals are immutable
     assert _reason(fn("WETH", 18, ZERO), owner.address) == "BadInput('token already registered under another name')"
@@ -142,7 +142,7 @@ def test_private_rounds_count_registered_reserves_in_registered_units(world):
     with pytest.raises(ChainError, match="counts ETH with 10 decimals, the registry with 9"):
         publish(w3, registry, owner, tenfold.statement)
     # A round naming an asset twice.
-    assert _reason(registry.functions.submitPrivateRound("private-3", covered.statement.proof, ["ETH", "ETH"]),
+    assert _reason(registry.functions.submitPrivateRound("private-3", "t", covered.statement.proof, ["ETH", "ETH"]),
                    owner.address) == "BadInput('an asset named twice')"
     # Reserves that leave before submission.
     emptied = make("private-4", seed=6)
@@ -175,3 +175,30 @@ def test_the_cli_registers_assets_and_reserves_once(world, monkeypatch):
     assert first.exit_code == 0 and json.loads(first.stdout)["holder"] == holder.address, first.output
     twice = run("register-reserve", "--asset", "CLI")
     assert twice.exit_code == 1 and "ReserveExists" in twice.output and "Traceback" not in twice.output
+
+
+def test_the_registry_binds_names_decimals_and_time_in_the_round_tag(world):
+    """The registry derives the tag from its registered assets: the same function as the Python verifier's, and a
+    proof submitted under another time (or names) fails the verifier."""
+    from zksolvency.hashing import round_tag
+
+    w3, owner, registry, tmp = world["w3"], world["owner"], world["registry"], world["tmp"]
+    tag = registry.functions.roundTag("r-7", "2026-12-03T00:00:00Z", ["TOK", "ETH"]).call()
+    assert tag == round_tag("r-7", "2026-12-03T00:00:00Z", [("TOK", 6), ("ETH", 9)])
+    assert _reason(registry.functions.roundTag("r-7", "t", ["ETH", "BTC"]), owner.address) == "UnknownAsset('BTC')"
+    assert _reason(registry.functions.roundTag("r-7", "t", ["ETH", "ETH"]), owner.address) == (
+        "BadInput('an asset named twice')")
+    holder, token = Account.create(), world["token"]
+    _fund(w3, owner, holder.address, 10**17)
+    send(w3, owner, token.functions.mint(holder.address, 10**13).build_transaction({"from": owner.address}))
+    register_reserve(w3, registry, owner, holder, "TOK")
+    if registry.functions.reserveUnits("ETH").call() == 0:
+        register_reserve(w3, registry, owner, world["eth_holder"], "ETH")
+    units = {name: registry.functions.reserveUnits(name).call() for name, _, _ in ASSETS}
+    r = _private_round(tmp, world["srs"], "labels-1", units, seed=9)
+    st = r.statement
+    names = [a.name for a in st.assets]
+    other_time = registry.functions.submitPrivateRound(st.round_id, "2030-01-01T00:00:00Z", st.proof, names)
+    assert _reason(other_time, owner.address) in ("zksolvency: quotient identity", "zksolvency: pairing check failed")
+    publish(w3, registry, owner, st)  # the positive twin, under its own labels
+    assert recorded_round(registry, st.round_id)["assets"] == names

@@ -206,6 +206,36 @@ def _forms(data: bytes):
     return {data.hex(), data.hex().upper(), base64.b64encode(data).decode()}
 
 
+def test_a_proof_holds_only_under_the_labels_it_was_made_for(public_round, tmp_path):
+    """Asset names, decimals and the round's time are in the round tag: a proof republished under other labels,
+    to another audience, is refused."""
+    d, _, _ = public_round
+    original = json.loads((d / "public" / "round.json").read_text(encoding="utf-8"))
+
+    def relabelled(edit):
+        copy = json.loads(json.dumps(original))
+        edit(copy)
+        path = tmp_path / "round.json"
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        return run("verify", path, "--allow-insecure-srs", "--srs", d / "srs.bin", "--json", ok=None)
+
+    def rename(c):  # BTC shown as ETH and ETH as BTC
+        a, b = c["assets"][0]["name"], c["assets"][1]["name"]
+        c["assets"][0]["name"], c["assets"][1]["name"] = b, a
+        c["totals"][a], c["totals"][b] = c["totals"][b], c["totals"][a]
+
+    def decimals(c):  # 1 BTC shown as 10
+        c["assets"][0]["decimals"] -= 1
+
+    def later(c):
+        c["timestamp"] = "2030-01-01T00:00:00Z"
+
+    assert json.loads(relabelled(lambda c: None).stdout)["valid"] is True  # the positive twin
+    for edit in (rename, decimals, later):
+        out = json.loads(relabelled(edit).stdout)
+        assert out["valid"] is False and "round tag (round id, time, asset names and decimals)" in out["reason"]
+
+
 def test_public_artifacts_and_output_reveal_no_secrets(public_round):
     """Nothing public (round.json, stdout, stderr) holds an id, a salt in any encoding, or any balance."""
     import os

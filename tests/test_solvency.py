@@ -263,10 +263,11 @@ def test_range_table_is_pinned_by_the_verifying_key(dev_srs):
     fixed = r.circuit.fixed.with_columns({r.circuit.range: r.circuit.fixed[r.circuit.range].copy()})
     fixed[r.circuit.range][(1 << w) + 5] = Fr.from_ints([(1 << w) + int(r.units[row, slot] & ((1 << w) - 1))])[0]
     pk = keygen(r.circuit.cs, LOG_N + 1, dev_srs, fixed)
-    public = [round_tag("t")] + totals
+    labels = tuple(Asset(f"A{j}", 0) for j in range(1, ASSETS + 1))
+    public = [round_tag("t", "now", [(a.name, a.decimals) for a in labels])] + totals
     proof = prove(pk, forged, public, strict=False)
     verified = verify(r.circuit.cs, pk.vk, public, proof, allow_insecure_srs=True)  # valid against its own key ...
-    statement = RoundStatement("t", "now", False, tuple(Asset(f"A{j}", 0) for j in range(1, ASSETS + 1)),
+    statement = RoundStatement("t", "now", False, labels,
                                r.shape.slots, LOG_N + 1, tuple(totals), tuple(public),
                                verified.commitment(r.circuit.inclusion), proof, pk.vk)
     verify_round(statement, True)  # unpinned

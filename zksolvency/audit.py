@@ -85,10 +85,12 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
     pin.check(statement)
     if vk.log_n != statement.log_n:
         raise VerificationError("the verifying key is for another number of rows")
-    expected = (round_tag(statement.round_id),) + tuple(statement.values)
+    tag = round_tag(statement.round_id, statement.timestamp, [(a.name, a.decimals) for a in statement.assets])
+    expected = (tag,) + tuple(statement.values)
     if tuple(statement.public_inputs) != expected:
         raise VerificationError(
-            f"the public inputs are not the round tag and the stated {statement.values_name}"
+            f"the public inputs are not the round tag (round id, time, asset names and decimals) and the stated "
+            f"{statement.values_name}"
         )
     verified = verify(circuit.cs, vk, list(statement.public_inputs), statement.proof, allow_insecure_srs)
     if verified.commitment(circuit.inclusion) != statement.inclusion_commitment:

@@ -58,15 +58,18 @@ def deploy_command(round_dir, rpc, allow_insecure_srs, as_json):
 @click.option("--asset", required=True, help="The asset's name, as in the ledger.")
 @click.option("--decimals", required=True, type=click.IntRange(0, 30), help="Decimals of the round's unit of it.")
 @click.option("--token", default=None, help="The ERC-20 contract holding it (omit for the chain's native currency).")
+@click.option("--offchain", is_flag=True, help="Its reserves are not on this chain (public rounds only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def register_asset_command(registry_address, rpc, asset, decimals, token, as_json):
+def register_asset_command(registry_address, rpc, asset, decimals, token, offchain, as_json):
     """Register ASSET once and for good: its units and where its reserves are (owner: ZKSOLVENCY_PRIVATE_KEY)."""
     from zksolvency.onchain import register_asset, registry_contract
 
+    if offchain and token:
+        raise click.UsageError("--offchain and --token exclude each other")
     owner = _account(OWNER_KEY)
     w3 = _connect(rpc)
-    receipt = register_asset(w3, registry_contract(w3, registry_address), owner, asset, decimals, token)
+    receipt = register_asset(w3, registry_contract(w3, registry_address), owner, asset, decimals, token, offchain)
     result = {"asset": asset, "decimals": decimals, "token": token, "tx": "0x" + receipt["transactionHash"].hex(),
               "block": receipt["blockNumber"], "gas_used": receipt["gasUsed"]}
     _emit(result, as_json, f"{asset} registered with {decimals} decimals (block {receipt['blockNumber']})")

@@ -196,7 +196,7 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
     """Check your inclusion proof (against round.json, the chain, or both); show your balance of every asset."""
     from zksolvency.artifacts import InclusionFile, RoundStatement
     from zksolvency.audit import check_inclusion, round_keys, verify_round
-    from zksolvency.verifier.inclusion import InclusionError
+    from zksolvency.verifier.inclusion import InclusionError, Rule
     from zksolvency.verifier.plonk import VerificationError
 
     if (rpc is None) != (registry_address is None):
@@ -226,11 +226,14 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
             from zksolvency.onchain import ViewCheck, recorded_keys, registry_contract
 
             registry = registry_contract(_connect(rpc), registry_address)
-            keys, block = recorded_keys(registry, round_id, keys)
+            keys, recorded = recorded_keys(registry, round_id, keys)
             if statement is None:
-                names, decimals = list(inclusion.assets), None
-            where.append(f"registry {registry.address} (recorded in block {block}; its verifier pinned by the "
-                         f"registry's audit)")
+                names, decimals = recorded["assets"], recorded["decimals"]
+            elif names != recorded["assets"]:
+                raise InclusionError(Rule.ROUND_RECORD, f"the registry recorded round {round_id!r} with other assets "
+                                                        f"than the round file's")
+            where.append(f"registry {registry.address} (recorded in block {recorded['block']}; its verifier "
+                         f"pinned by the registry's audit)")
         final = ViewCheck(registry, round_id) if onchain else None
         balances = check_inclusion(inclusion, keys, round_id, names, user_id, final)
     except (VerificationError, InclusionError) as e:
@@ -242,8 +245,7 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
     if onchain:
         report["gas"] = final.gas
     lines = [f"VALID: user id {user_id!r} is included in round {round_id!r} with:"]
-    lines += [f"  {name:<10} {_format_units(v, decimals[name]) if decimals else f'{v} units'}"
-              for name, v in balances.items()]
+    lines += [f"  {name:<10} {_format_units(v, decimals[name])}" for name, v in balances.items()]
     lines.append("checked against " + " and ".join(where))
     _emit(report, as_json, "\n".join(lines))
 

@@ -13,8 +13,15 @@ inclusion column (``zksolvency.verifier.inclusion``). A user id enters the
 circuit only through it; the salt makes the hash of a guessed id and balance
 worthless without it, and a fresh salt per round makes rounds unlinkable.
 
-``round_tag = keccak256("zksolvency/round" | round_id) mod r`` is the first public
-input of every round's proof: it binds the proof to its round id.
+``round_tag`` is the first public input of every round's proof: it binds the
+proof to what the round's statement says besides its values, so that one proof
+cannot be shown to another audience under other labels::
+
+    t_0 = keccak256("zksolvency/round/v2" | len | round_id | len | timestamp | K)      (K: 4 bytes)
+    t_j = keccak256(t_(j-1) | len | name_j | decimals_j)                               (decimals: 1 byte)
+    round_tag = t_K mod r
+
+The registry computes the same chain from its registered assets' decimals.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from zksolvency.constants import R_MODULUS
 from zksolvency.verifier.transcript import keccak256
 
 RECORD_DOMAIN = b"zksolvency/record/v1"
-ROUND_DOMAIN = b"zksolvency/round"
+ROUND_DOMAIN = b"zksolvency/round/v2"
 SALT_BYTES = 32
 WORD_BYTES = 32
 
@@ -47,5 +54,9 @@ def record_hash(prefix: bytes, index: int, count: int, slots) -> int:
     return int.from_bytes(keccak256(prefix + body), "big") % R_MODULUS
 
 
-def round_tag(round_id: str) -> int:
-    return int.from_bytes(keccak256(ROUND_DOMAIN + round_id.encode("utf-8")), "big") % R_MODULUS
+def round_tag(round_id: str, timestamp: str, assets) -> int:
+    """The tag of a round: its id, time and assets [(name, decimals)] in index order."""
+    t = keccak256(ROUND_DOMAIN + _prefixed(round_id) + _prefixed(timestamp) + len(assets).to_bytes(4, "big"))
+    for name, decimals in assets:
+        t = keccak256(t + _prefixed(name) + bytes([decimals]))
+    return int.from_bytes(t, "big") % R_MODULUS

@@ -81,10 +81,21 @@ def _transact(w3, registry, owner, fn, what: str):
     return send(w3, owner, fn.build_transaction({"from": owner.address}))
 
 
-def register_asset(w3, registry, owner, name: str, decimals: int, token: str | None = None):
-    """Register an asset once (its round units and where its reserves are: an ERC-20, or None for native)."""
-    token = w3.to_checksum_address(token) if token else "0x" + "00" * 20
-    return _transact(w3, registry, owner, registry.functions.registerAsset(name, decimals, token), f"asset {name!r}")
+def register_asset(w3, registry, owner, name: str, decimals: int, token: str | None = None, offchain: bool = False):
+    """Register an asset once: its round units, and where its reserves are (an ERC-20, None for the native
+    currency, or ``offchain``: not on this chain, for public rounds only)."""
+    if offchain:
+        fn = registry.functions.registerOffchainAsset(name, decimals)
+    else:
+        fn = registry.functions.registerAsset(name, decimals, w3.to_checksum_address(token) if token else "0x" + "00" * 20)
+    return _transact(w3, registry, owner, fn, f"asset {name!r}")
+
+
+def register_round_assets(w3, registry, owner, statement: RoundStatement) -> None:
+    """Register as off-chain every asset of the round the registry does not hold yet (a public round's assets)."""
+    for a in statement.assets:
+        if not registry.functions.assetOf(a.name).call()[0]:
+            register_asset(w3, registry, owner, a.name, a.decimals, offchain=True)
 
 
 def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
@@ -96,7 +107,7 @@ def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
     from eth_account.messages import encode_defunct
 
     address = holder if isinstance(holder, str) else holder.address
-    registered, _, token = registry.functions.assetOf(asset).call()
+    registered, _, _, token = registry.functions.assetOf(asset).call()
     if not registered:
         raise ChainError(f"the registry has no asset {asset!r} (register-asset first)")
     message = registry.functions.reserveMessage(asset, address, token).call()
@@ -113,17 +124,18 @@ def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
 def publish(w3, registry, owner, statement: RoundStatement):
     """Submit the round; in private mode the registry reads the reserves of its registered assets, in the units
     it registered, which must be the round's. Returns the receipt."""
+    for a in statement.assets:
+        registered, decimals, _, _ = registry.functions.assetOf(a.name).call()
+        if not registered:
+            raise ChainError(f"the registry has no asset {a.name!r}: register it before publishing")
+        if decimals != a.decimals:
+            raise ChainError(f"the round counts {a.name} with {a.decimals} decimals, the registry with {decimals}")
+    names = [a.name for a in statement.assets]
     if statement.private_totals:
-        for a in statement.assets:
-            registered, decimals, _ = registry.functions.assetOf(a.name).call()
-            if not registered:
-                raise ChainError(f"the registry has no asset {a.name!r}: register it before publishing")
-            if decimals != a.decimals:
-                raise ChainError(f"the round counts {a.name} with {a.decimals} decimals, the registry with {decimals}")
-        fn = registry.functions.submitPrivateRound(statement.round_id, statement.proof,
-                                                   [a.name for a in statement.assets])
+        fn = registry.functions.submitPrivateRound(statement.round_id, statement.timestamp, statement.proof, names)
     else:
-        fn = registry.functions.submitRound(statement.round_id, statement.proof, list(statement.values))
+        fn = registry.functions.submitRound(statement.round_id, statement.timestamp, statement.proof, names,
+                                            list(statement.values))
     return _transact(w3, registry, owner, fn, "the round")
 
 
@@ -198,13 +210,33 @@ def recorded_round(registry, round_id: str) -> dict:
         if _reason(e) == "UnknownRound":
             raise InclusionError(Rule.ROUND_ID, f"the registry holds no round {round_id!r}") from None
         raise ChainError(f"cannot read round {round_id!r} from the registry: {_reason(e)}") from None
+    names = _recorded_names(registry, round_id, block)
+    if len(names) != assets:
+        raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
-            "n": n, "slots": slots, "g2": g2, "tau_g2": tau}
+            "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names,
+            "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names}}
+
+
+def _recorded_names(registry, round_id: str, block: int) -> list:
+    """The asset names the round was recorded with, in index order, from its RoundSubmitted event."""
+    from zksolvency.verifier.transcript import keccak256
+
+    key = keccak256(round_id.encode("utf-8"))
+    try:
+        logs = registry.events.RoundSubmitted().get_logs(from_block=block, to_block=block,
+                                                         argument_filters={"roundKey": key})
+    except Exception as e:
+        raise ChainError(f"cannot read the registry's record of round {round_id!r}: {_reason(e)}") from None
+    if len(logs) != 1:
+        raise ChainError(f"the registry recorded round {round_id!r} in block {block}, but that block holds "
+                         f"{len(logs)} records of it")
+    return list(logs[0]["args"]["assets"])
 
 
 def recorded_keys(registry, round_id: str, expected=None) -> tuple:
-    """(InclusionKeys of the round the registry recorded, its block); ``expected``: a verified round's keys,
-    which the record must equal (InclusionError otherwise)."""
+    """(InclusionKeys of the round the registry recorded, the record: ``recorded_round``); ``expected``: a
+    verified round's keys, which the record must equal (InclusionError otherwise)."""
     from zksolvency.verifier.inclusion import InclusionError, Rule
 
     recorded = recorded_round(registry, round_id)
@@ -214,7 +246,7 @@ def recorded_keys(registry, round_id: str, expected=None) -> tuple:
                   if getattr(keys, f) != getattr(expected, f)]
         raise InclusionError(Rule.ROUND_RECORD, f"the registry's record of round {round_id!r} is not the round "
                                                 f"file's ({', '.join(differ)} differ)")
-    return keys, recorded["block"]
+    return keys, recorded
 
 
 class ViewCheck:

@@ -267,7 +267,9 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     say("building the witness")
     witness = circuit.witness(table_hash, table_assets, table_units,
                               totals if private_totals else None, values if private_totals else None)
-    public_inputs = [round_tag(round_id)] + values
+    timestamp = default_round_id()
+    labels = tuple(Asset(a, d) for a, d in zip(names, ledger.decimals))
+    public_inputs = [round_tag(round_id, timestamp, [(a.name, a.decimals) for a in labels])] + values
     srs = srs.truncated(log_n)
     say("proving")
     proof_started = time.perf_counter()
@@ -285,9 +287,9 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     commitment = parsed.argument_commitments[pk.layout.argument_columns.index(circuit.inclusion)]
     statement = RoundStatement(
         round_id=round_id,
-        timestamp=default_round_id(),
+        timestamp=timestamp,
         private_totals=private_totals,
-        assets=tuple(Asset(a, d) for a, d in zip(names, ledger.decimals)),
+        assets=labels,
         slots=slots,
         log_n=log_n,
         values=tuple(values),
