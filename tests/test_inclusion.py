@@ -191,6 +191,26 @@ def test_the_cli_requires_the_customers_id_and_a_pin_for_a_round_file(tmp_path):
     assert refused.exit_code == 1 and "is not the pinned" in json.loads(refused.stdout)["reason"]
 
 
+def test_the_chain_path_audits_the_registry_against_a_pinned_srs(registry, tmp_path):
+    from zksolvency.prover.srs import dev_setup
+
+    case = next(c for c in CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    dev_setup(9).save(tmp_path / "srs.bin")  # the fixture round's SRS (make_inclusion_cases.py)
+    dev_setup(9, seed="other").save(tmp_path / "other.bin")
+    base = ["verify-inclusion", str(path), "--user-id", "alice", "--json", "--rpc", registry.w3.provider.endpoint_uri,
+            "--registry", registry.address]
+    good = CliRunner().invoke(main, base + ["--srs", str(tmp_path / "srs.bin")])
+    out = json.loads(good.stdout)
+    assert good.exit_code == 0 and out["valid"] is True and set(out["pin"]) == {"srs", "registry"}, good.output
+    bad = CliRunner().invoke(main, base + ["--srs", str(tmp_path / "other.bin")])
+    out = json.loads(bad.stdout)
+    assert bad.exit_code == 1 and out["rule"] == "pin" and "is not the one generated from the pinned key" in out["reason"]
+    alone = json.loads(CliRunner().invoke(main, base).stdout)
+    assert alone["valid"] is True and alone["pin"] == {"registry": registry.address}
+
+
 def test_a_round_file_that_is_not_the_recorded_round_is_refused_with_rpc(fixture_round, registry, tmp_path):
     statement, _ = fixture_round
     case = next(c for c in CASES if c["name"] == "honest_one_record")

@@ -23,6 +23,10 @@ class VerifiedRound:
     verified: VerifiedProof
 
 
+class PinError(VerificationError):
+    """The verifying key, or the registry's verifier, is not the pinned one."""
+
+
 @dataclass(frozen=True)
 class Pin:
     """What a verdict's verifying key is pinned to: an SRS the verifier holds (the key must be the circuit's for it),
@@ -57,10 +61,10 @@ class Pin:
             from zksolvency.round import verifying_key_for
 
             if vk.to_bytes() != verifying_key_for(statement, self.srs).to_bytes():
-                raise VerificationError("the round's verifying key is not the circuit's for this SRS "
+                raise PinError("the round's verifying key is not the circuit's for this SRS "
                                         "(its fixed columns or SRS differ)")
         elif self.kind == "vk_digest" and vk.digest() != self.digest:
-            raise VerificationError(f"the round's verifying key 0x{vk.digest().hex()} is not the pinned "
+            raise PinError(f"the round's verifying key 0x{vk.digest().hex()} is not the pinned "
                                     f"0x{self.digest.hex()}")
 
 
@@ -155,3 +159,21 @@ def check_inclusion(inclusion: InclusionFile, keys: InclusionKeys, round_id: str
     records = records_of(inclusion, asset_names)
     (final or check_records)(keys, records)
     return balances_of(records, asset_names)
+
+
+def audit_registry(registry, recorded: dict, statement: RoundStatement | None, pin: Pin) -> None:
+    """Raise PinError unless the registry's verifier is the one generated from the pinned key: the key made from
+    the pinned SRS for the recorded shape, or the round file's key (pinned by its digest or its SRS)."""
+    from zksolvency.onchain import audit_against, recorded_shape
+
+    shape = recorded_shape(recorded)
+    if statement is not None:
+        vk = statement.verifying_key  # pin.check has held for it
+    else:
+        from zksolvency.prover.plonk import keygen
+
+        circuit = SolvencyCircuit(shape)
+        vk = keygen(circuit.cs, shape.log_n, pin.srs.truncated(shape.log_n), circuit.fixed).vk
+    audit = audit_against(registry.w3, registry.address, shape, vk)
+    if not audit.matches:
+        raise PinError("the registry is not pinned: " + "; ".join(audit.differences))

@@ -88,6 +88,14 @@ def _pin_options(fn):
     return fn
 
 
+def _pin_report(pin, registry_address):
+    """The "pin" of verify-inclusion's report: the key's pin, the registry's, or both."""
+    out = {} if pin is None or pin.kind == "none" else dict(pin.to_json())
+    if registry_address is not None:
+        out["registry"] = registry_address
+    return out or "none"
+
+
 def _pin(srs_path, vk_digest, unpinned, required: bool = True):
     """The Pin the options name (UsageError unless exactly one is given, when ``required``)."""
     from zksolvency.audit import UNPINNED, Pin
@@ -205,15 +213,17 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
         raise click.UsageError("--onchain needs --rpc and --registry")
     if rpc is None and round_file is None:
         raise click.UsageError("give --round round.json, or --rpc and --registry (or both)")
-    # A round file's key needs a pin; the registry's verifier is pinned by its audit (audit-deployment).
+    # A round file's key needs a pin. Against the chain, a key pin (--srs, or --vk-digest of the round's key)
+    # also audits the registry's verifier; without one the verdict rests on the registry's own audit.
     pin = _pin(srs_path, vk_digest, unpinned, required=round_file is not None)
-    if pin is not None and round_file is None:
-        raise click.UsageError("--srs, --vk-digest and --unpinned pin a round file's key: give --round too")
+    if pin is not None and pin.kind == "vk_digest" and round_file is None:
+        raise click.UsageError("--vk-digest pins a round file's key: give --round too")
+    if pin is not None and pin.kind == "none" and round_file is None:
+        raise click.UsageError("--unpinned goes with --round (against the chain alone, the registry is the pin)")
     inclusion = InclusionFile.load(inclusion_file)
     statement = RoundStatement.load(round_file) if round_file is not None else None
     round_id = statement.round_id if statement is not None else inclusion.round_id
-    report = {"round_id": round_id, "user_id": user_id,
-              "pin": pin.to_json() if pin is not None else {"registry": registry_address}}
+    report = {"round_id": round_id, "user_id": user_id, "pin": _pin_report(pin, registry_address)}
     where = []
     try:
         keys = None
@@ -223,22 +233,30 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
             decimals = {a.name: a.decimals for a in statement.assets}
             where.append(f"round file {round_file} ({pin.describe()})")
         if rpc is not None:
+            from zksolvency.audit import audit_registry
             from zksolvency.onchain import ViewCheck, recorded_keys, registry_contract
 
             registry = registry_contract(_connect(rpc), registry_address)
             keys, recorded = recorded_keys(registry, round_id, keys)
+            if pin is not None and pin.kind != "none":
+                audit_registry(registry, recorded, statement, pin)
             if statement is None:
                 names, decimals = recorded["assets"], recorded["decimals"]
             elif names != recorded["assets"]:
                 raise InclusionError(Rule.ROUND_RECORD, f"the registry recorded round {round_id!r} with other assets "
                                                         f"than the round file's")
+            audited = "audited against the pin" if pin is not None and pin.kind != "none" else "pinned by the " \
+                "registry's own audit (audit-deployment)"
             where.append(f"registry {registry.address} (recorded in block {recorded['block']}; its verifier "
-                         f"pinned by the registry's audit)")
+                         f"{audited})")
         final = ViewCheck(registry, round_id) if onchain else None
         balances = check_inclusion(inclusion, keys, round_id, names, user_id, final)
     except (VerificationError, InclusionError) as e:
+        from zksolvency.audit import PinError
+
         rule = getattr(e, "rule", None)
-        report.update(valid=False, reason=str(e), rule=rule.name if rule is not None else "proof")
+        report.update(valid=False, reason=str(e),
+                      rule=rule.name if rule is not None else "pin" if isinstance(e, PinError) else "proof")
         _emit(report, as_json, f"INVALID: user id {user_id!r}, round {round_id!r}: {e}")
         sys.exit(1)
     report.update(valid=True, balances={k: str(v) for k, v in balances.items()})

@@ -7,6 +7,7 @@ files).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from zksolvency.artifacts import RoundStatement
@@ -31,22 +32,28 @@ MAX_CODE_BYTES = 24_576
 
 
 def compile_round_contracts(statement: RoundStatement) -> dict:
-    """The round's generated verifier and the registry, compiled together.
+    """The round's generated verifier and the registry, compiled together (``compile_contracts``)."""
+    return compile_contracts(SolvencyShape(statement.log_n, statement.slots, statement.private_totals),
+                             statement.verifying_key)
+
+
+def compile_contracts(shape: SolvencyShape, vk) -> dict:
+    """The verifier generated from ``vk`` for ``shape`` and the registry, compiled together.
 
     For the optimizer runs that cost least gas a call, unless the verifier's code
     then exceeds the EVM's size limit: then for the smallest code. A shape whose
     verifier exceeds the limit even so (many slots a record) cannot be deployed,
     and ChainError says so before anything is sent.
     """
-    verifier = generate_verifier(circuit_of(statement).cs, statement.verifying_key, contract="SolvencyVerifier")
+    verifier = generate_verifier(SolvencyCircuit(shape).cs, vk, contract="SolvencyVerifier")
     sources = {"SolvencyVerifier.sol": verifier, "SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}
     for runs in (OPTIMIZER_RUNS, 1):
         compiled = compile_solidity(sources, optimize_runs=runs)
         size = (len(compiled["SolvencyVerifier"]["runtime"]) - 2) // 2
         if size <= MAX_CODE_BYTES:
             return compiled
-    raise ChainError(f"the verifier of this round's shape ({statement.slots} slots a record, "
-                     f"{statement.verifying_key.circuit}) is {size:,} bytes, over the EVM's {MAX_CODE_BYTES:,}-byte "
+    raise ChainError(f"the verifier of this round's shape ({shape.slots} slots a record, "
+                     f"{vk.circuit}) is {size:,} bytes, over the EVM's {MAX_CODE_BYTES:,}-byte "
                      f"limit: a round to publish on-chain needs fewer slots a record")
 
 
@@ -210,16 +217,16 @@ def recorded_round(registry, round_id: str) -> dict:
         if _reason(e) == "UnknownRound":
             raise InclusionError(Rule.ROUND_ID, f"the registry holds no round {round_id!r}") from None
         raise ChainError(f"cannot read round {round_id!r} from the registry: {_reason(e)}") from None
-    names = _recorded_names(registry, round_id, block)
+    names, private = _recorded_names(registry, round_id, block)
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
-            "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names,
+            "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names, "private": private,
             "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names}}
 
 
-def _recorded_names(registry, round_id: str, block: int) -> list:
-    """The asset names the round was recorded with, in index order, from its RoundSubmitted event."""
+def _recorded_names(registry, round_id: str, block: int) -> tuple:
+    """(asset names in index order, whether the totals are private) of a round, from its RoundSubmitted event."""
     from zksolvency.verifier.transcript import keccak256
 
     key = keccak256(round_id.encode("utf-8"))
@@ -231,7 +238,7 @@ def _recorded_names(registry, round_id: str, block: int) -> list:
     if len(logs) != 1:
         raise ChainError(f"the registry recorded round {round_id!r} in block {block}, but that block holds "
                          f"{len(logs)} records of it")
-    return list(logs[0]["args"]["assets"])
+    return list(logs[0]["args"]["assets"]), bool(logs[0]["args"]["privateTotals"])
 
 
 def recorded_keys(registry, round_id: str, expected=None) -> tuple:
@@ -266,6 +273,11 @@ class ViewCheck:
         rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records, self.measure_gas)
         if rule != Rule.VALID:
             raise InclusionError(rule, f"the registry's view refuses the records ({rule.name})")
+
+
+def recorded_shape(recorded: dict) -> SolvencyShape:
+    """The circuit shape of a recorded round (``recorded_round``)."""
+    return SolvencyShape(recorded["n"].bit_length() - 1, recorded["slots"], recorded["private"])
 
 
 def chain_keys(recorded: dict):
@@ -304,27 +316,36 @@ def audit_deployment(w3, registry_address: str, srs, statement: RoundStatement) 
     """Whether the registry's verifier is the one generated from ``srs`` for the round's shape, and the registry
     is this project's registry bound to it: so that a registry audited once pins every customer's check.
 
-    The verifier is regenerated from the SRS (its key made anew, never taken from the round), compiled with the
-    pinned solc and compared byte for byte with the deployed code; the registry's code is compared with the
-    compiled registry but for its immutables, whose values are read through its views and compared with the
-    verifier's.
+    The verifier's key is made anew from the SRS, never taken from the round (``audit_against``).
     """
-    import dataclasses
-
     from zksolvency.round import verifying_key_for
 
+    expected_vk = verifying_key_for(statement, srs)
+    audit = audit_against(w3, registry_address, SolvencyShape(statement.log_n, statement.slots,
+                                                              statement.private_totals), expected_vk)
+    if statement.verifying_key != expected_vk:
+        return dataclasses.replace(audit, differences=("the round's verifying key is not the circuit's for this SRS",)
+                                   + audit.differences)
+    return audit
+
+
+def audit_against(w3, registry_address: str, shape: SolvencyShape, expected_vk) -> Audit:
+    """Whether the registry's verifier is the one generated from ``expected_vk`` for ``shape``, and the registry
+    is this project's registry bound to it.
+
+    The verifier is generated, compiled with the pinned solc and compared byte for byte with the deployed code;
+    the registry's code is compared with the compiled registry but for its immutables, whose values are read
+    through its views and compared with the verifier's.
+    """
     registry = registry_contract(w3, registry_address)
     differences = []
-    expected_vk = verifying_key_for(statement, srs)
-    if statement.verifying_key != expected_vk:
-        differences.append("the round's verifying key is not the circuit's for this SRS")
-    compiled = compile_round_contracts(dataclasses.replace(statement, verifying_key=expected_vk))
+    compiled = compile_contracts(shape, expected_vk)
     verifier_address = registry.functions.verifier().call()
     deployed = bytes(w3.eth.get_code(verifier_address))
     wanted = compiled["SolvencyVerifier"]
     if _masked(deployed, wanted["immutables"]) != _masked(bytes.fromhex(wanted["runtime"][2:]), wanted["immutables"]):
-        differences.append(f"the verifier at {verifier_address} is not the one generated from this SRS for the "
-                           f"round's shape ({expected_vk.circuit}, 2^{statement.log_n} rows)")
+        differences.append(f"the verifier at {verifier_address} is not the one generated from the pinned key for "
+                           f"the round's shape ({expected_vk.circuit}, 2^{shape.log_n} rows)")
     wanted = compiled["SolvencyRegistry"]
     code = bytes(w3.eth.get_code(registry.address))
     if _masked(code, wanted["immutables"]) != _masked(bytes.fromhex(wanted["runtime"][2:]), wanted["immutables"]):
@@ -336,7 +357,6 @@ def audit_deployment(w3, registry_address: str, srs, statement: RoundStatement) 
         if (at, n, omega, list(g2), list(tau)) != (verifier.functions.inclusionCommitmentOffset().call(), vn, vomega,
                                                    list(vg2), list(vtau)):
             differences.append("the registry's copies of the verifier's keys are not the verifier's")
-        if registry.functions.slotsPerRecord().call() != statement.slots:
-            differences.append(f"the registry is for another number of slots than the round's {statement.slots}")
+        if registry.functions.slotsPerRecord().call() != shape.slots:
+            differences.append(f"the registry is for another number of slots than the round's {shape.slots}")
     return Audit(verifier_address, registry.address, tuple(differences))
-
