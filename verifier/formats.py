@@ -149,7 +149,7 @@ class VerifyingKey:
             raise EncodingError(f"verifying key JSON: missing field {missing[0]!r}")
         extra = [k for k in obj if k not in VK_JSON_FIELDS]
         if extra:
-            raise EncodingError(f"verifying key JSON: unexpected field {repr(extra[0])[:40]}")
+            raise EncodingError(f"verifying key JSON: unexpected field {str(extra[0])[:40]!r}")
         text = obj["bytes"]
         if not isinstance(text, str) or not _CANONICAL_HEX.fullmatch(text):
             raise EncodingError("verifying key JSON: field 'bytes' must be 0x and an even number of lowercase hex "

@@ -118,12 +118,12 @@ class RoundStatement:
         f = _Fields(obj, where)
         mode = f.text("mode")
         if mode not in ("public", "private"):
-            raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {_shown(mode)}")
+            raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {mode[:40]!r}")
         private = mode == "private"
         values_name = "reserves" if private else "totals"
         _exact_keys(obj, where, ROUND_FIELDS + (values_name,))
         if f.text("format") != ROUND_FORMAT:
-            raise ArtifactError(f"{where}: format {_shown(obj['format'])} is not {ROUND_FORMAT!r}")
+            raise ArtifactError(f"{where}: format {obj['format'][:40]!r} is not {ROUND_FORMAT!r}")
         round_id = _round_id(f)
         timestamp = f.text("timestamp")
         if not _TIMESTAMP.fullmatch(timestamp) or not _is_time(timestamp):
@@ -161,19 +161,13 @@ ROUND_FIELDS = ("format", "round_id", "timestamp", "mode", "assets", "slots", "l
 _TIMESTAMP = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
-def _shown(value) -> str:
-    """A value for an error message: its repr, cut to 40 characters."""
-    text = repr(value) if not isinstance(value, int) or isinstance(value, bool) or abs(value) < 10**40 else "a number"
-    return text if len(text) <= 40 else text[:40] + "…"
-
-
 def _exact_keys(obj: dict, where: str, keys) -> None:
     missing = [k for k in keys if k not in obj]
     if missing:
         raise ArtifactError(f"{where}: missing field {missing[0]!r}")
     extra = [k for k in obj if k not in keys]
     if extra:
-        raise ArtifactError(f"{where}: unexpected field {_shown(extra[0])}")
+        raise ArtifactError(f"{where}: unexpected field {str(extra[0])[:40]!r}")
 
 
 def _decimal_string(value, where: str) -> int:

@@ -12,11 +12,20 @@ from zksolvency.cli_common import progress as _progress
 from zksolvency.prover.srs import MAX_LOG_SIZE
 
 
+class _LogSize(click.IntRange):
+    """0..MAX_LOG_SIZE, refusing a long value without repeating it whole."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and len(value) > 20:
+            self.fail(f"{value[:20]!r}… is not a whole number from 0 to {MAX_LOG_SIZE}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @click.command("setup")
 @click.option("--ptau", "ptau", type=click.Path(dir_okay=False, path_type=Path),
               help="A snarkjs / Perpetual Powers of Tau .ptau file to import.")
 @click.option("--dev", is_flag=True, help="An INSECURE deterministic setup for tests (anyone can forge proofs).")
-@click.option("--k", "--log-size", "log_size", type=click.IntRange(0, MAX_LOG_SIZE), default=None,
+@click.option("--k", "--log-size", "log_size", type=_LogSize(0, MAX_LOG_SIZE), default=None,
               help="Serve circuits of up to 2^K rows (required with --dev; with --ptau, keep only that much).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write srs.bin (atomically).")

@@ -174,7 +174,8 @@ def parse_amounts(spec: str, decimals: dict, option: str = "--reserves") -> dict
 def _items(spec: str, option: str) -> list:
     items = [item.strip() for item in spec.split(",")]
     if not spec.strip() or any(not item for item in items):
-        raise SpecError(f"{option}: expected NAME=VALUE pairs separated by commas, got {spec[:40]!r}{'…' if len(spec) > 40 else ''}")
+        cut = "…" if len(spec) > 40 else ""
+        raise SpecError(f"{option}: expected NAME=VALUE pairs separated by commas, got {spec[:40]!r}{cut}")
     return items
 
 
