@@ -292,14 +292,16 @@ contract SolvencyRegistry {
         if (names.length == 0) revert BadInput("no assets");
         bytes32 t = keccak256(abi.encodePacked("zksolvency/round/v2", uint32(bytes(roundId).length), roundId,
                                                uint32(bytes(timestamp).length), timestamp, uint32(names.length)));
+        bytes32[] memory keys = new bytes32[](names.length);
         for (uint256 i = 0; i < names.length; i++) {
             bytes32 key = keccak256(bytes(names[i]));
             AssetInfo storage a = assets[key];
             if (!a.registered) revert UnknownAsset(names[i]);
             for (uint256 j = 0; j < i; j++) {
-                if (keccak256(bytes(names[j])) == key) revert BadInput("an asset named twice");
+                if (keys[j] == key) revert BadInput("an asset named twice");
             }
-            t = keccak256(abi.encodePacked(t, uint32(bytes(names[i]).length), names[i], a.decimals));
+            keys[i] = key;
+            t = keccak256(abi.encodePacked(t, key, a.decimals));
         }
         return uint256(t) % R;
     }

@@ -18,7 +18,7 @@ proof to what the round's statement says besides its values, so that one proof
 cannot be shown to another audience under other labels::
 
     t_0 = keccak256("zksolvency/round/v2" | len | round_id | len | timestamp | K)      (K: 4 bytes)
-    t_j = keccak256(t_(j-1) | len | name_j | decimals_j)                               (decimals: 1 byte)
+    t_j = keccak256(t_(j-1) | keccak256(name_j) | decimals_j)                          (decimals: 1 byte)
     round_tag = t_K mod r
 
 The registry computes the same chain from its registered assets' decimals.
@@ -58,5 +58,5 @@ def round_tag(round_id: str, timestamp: str, assets) -> int:
     """The tag of a round: its id, time and assets [(name, decimals)] in index order."""
     t = keccak256(ROUND_DOMAIN + _prefixed(round_id) + _prefixed(timestamp) + len(assets).to_bytes(4, "big"))
     for name, decimals in assets:
-        t = keccak256(t + _prefixed(name) + bytes([decimals]))
+        t = keccak256(t + keccak256(name.encode("utf-8")) + bytes([decimals]))
     return int.from_bytes(t, "big") % R_MODULUS
