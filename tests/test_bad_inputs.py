@@ -789,15 +789,13 @@ def test_sweep_verify_inclusion_over_files(seeds, tmp_path):
     assert sweep.statuses[0] >= 2, sweep.statuses  # the fresh round's honest files pass
 
 
-@pytest.mark.xfail(strict=True, reason="verify-inclusion --json writes the id back as given: a lone surrogate "
-                                       "(an undecodable byte of argv) cannot be encoded on a strict UTF-8 stdout")
 def test_a_user_id_that_is_not_unicode_is_refused(tmp_path):
     path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(json.loads((INCLUSION / "cases.json").read_text(encoding="utf-8"))[0]["file"]))
     result = CliRunner().invoke(main, ["verify-inclusion", str(path), "--user-id", "\udcff", "--round",
                                        str(INCLUSION / "round.json"), "--allow-insecure-srs", "--unpinned", "--json"])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1
+    assert result.exit_code == 2 and "--user-id" in result.output and "not valid Unicode" in result.output
 
 
 # --------------------------------------------------------------------------- a few through a real process

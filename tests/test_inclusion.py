@@ -453,3 +453,14 @@ def test_hostile_files_are_refused_with_one_line_on_every_path(name, file_text, 
                                "alice", *form], capture_output=True, text=True, timeout=120)
         assert done.returncode == 1, (form, done.returncode, done.stderr[-500:])
         assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_key_repeated_in_one_object_is_refused(tmp_path):
+    """Two readers of {"units": "1", "units": "100"} could see two balances: such a file is not JSON we read."""
+    case = next(c for c in CASES if c["name"] == "honest_one_record")
+    text = json.dumps(case["file"]).replace('"user_id": "alice"', '"user_id": "alice", "user_id": "alice"', 1)
+    path = tmp_path / "inclusion.json"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["verify-inclusion", str(path), "--user-id", "alice", "--round",
+                                       str(VECTORS / "round.json"), "--allow-insecure-srs", "--vk-digest", VK_DIGEST])
+    assert result.exit_code == 1 and "the key 'user_id' appears twice in one object" in result.output

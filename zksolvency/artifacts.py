@@ -318,7 +318,7 @@ def _load_json(path: Path, what: str):
     if _depth(text) > MAX_DEPTH:
         raise ArtifactError(f"{path}: the {what} nests arrays or objects more than {MAX_DEPTH} deep")
     try:
-        return json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
+        return json.loads(text, parse_int=_json_int, parse_constant=_json_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
         raise ArtifactError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
     except ValueError as e:
@@ -351,6 +351,16 @@ def _json_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_DIGITS:
         raise ValueError(f"a number of {len(text)} digits (at most {MAX_DIGITS})")
     return int(text)
+
+
+def _unique_keys(pairs) -> dict:
+    """A JSON object whose keys are all distinct (a repeated key would let two readers see two values)."""
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key[:40]!r} appears twice in one object")
+        out[key] = value
+    return out
 
 
 def _json_constant(name: str):

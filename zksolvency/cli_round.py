@@ -209,6 +209,10 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
 
     if (rpc is None) != (registry_address is None):
         raise click.UsageError("--rpc and --registry go together")
+    try:
+        user_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise click.BadParameter("not valid Unicode (an undecodable byte)", param_hint="--user-id") from None
     if onchain and rpc is None:
         raise click.UsageError("--onchain needs --rpc and --registry")
     if rpc is None and round_file is None:

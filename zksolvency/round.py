@@ -53,7 +53,8 @@ class InsolventError(RoundError):
 
 def check_round_id(round_id: str) -> str:
     if not round_id or len(round_id) > MAX_ROUND_ID or not round_id.isprintable():
-        raise RoundError(f"round id must be 1..{MAX_ROUND_ID} printable characters, got {round_id!r}")
+        shown = round_id if len(round_id) <= 40 else round_id[:40] + "..."
+        raise RoundError(f"round id must be 1..{MAX_ROUND_ID} printable characters, got {shown!r}")
     return round_id
 
 
