@@ -386,12 +386,7 @@ class _Fields:
             raise ArtifactError(f"{where}: expected a JSON object")
         self.obj, self.where = obj, where
         if keys is not None:
-            missing = [k for k in keys if k not in obj]
-            extra = sorted(set(obj) - set(keys))
-            if missing:
-                raise ArtifactError(f"{where}: missing field {missing[0]!r}")
-            if extra:
-                raise ArtifactError(f"{where}: unexpected field {extra[0]!r}")
+            _exact_keys(obj, where, keys)
 
     def get(self, key: str, kind):
         if key not in self.obj:
