@@ -22,6 +22,7 @@ from zksolvency.audit import verify_round
 from zksolvency.circuits.constraint_system import GAMMA
 from zksolvency.constants import Q_MODULUS, R_MODULUS
 from zksolvency.hashing import record_hash, user_prefix
+from zksolvency.verifier.inclusion import combine
 
 UNITS_BOUND = 1 << 64
 
@@ -122,13 +123,6 @@ class Exchange:
                 if r == row:
                     return "0x" + proof.hex()
         raise KeyError(row)
-
-
-def combine(values, gamma: int) -> int:
-    acc = 0
-    for v in reversed(values):
-        acc = (acc * gamma + v) % R_MODULUS
-    return acc
 
 
 def edited(file: dict, edit) -> dict:

@@ -11,7 +11,7 @@ from eth_account import Account
 from zksolvency.artifacts import InclusionFile, InclusionRecord
 from zksolvency.audit import check_inclusion, verify_round
 from zksolvency.constants import R_MODULUS
-from zksolvency.chain import ChainError, anvil, compile_solidity, connect, deploy, send
+from zksolvency.chain import ChainError, anvil, compile_solidity, connect, deploy
 from zksolvency.ingest import parse_decimals, read_ledger
 from zksolvency.onchain import (
     compile_round_contracts,

@@ -130,13 +130,18 @@ def opened_value(record: Record, gamma: int) -> int:
     return combine([record.record_hash] + [v for slot in record.slots for v in slot], gamma)
 
 
-def check_canonical(keys: InclusionKeys, records) -> None:
-    """Raise InclusionError unless the records' rows and slots are in the one canonical form (rules 1..12)."""
+def check_shape(keys: InclusionKeys, records) -> None:
+    """Raise InclusionError unless there are records and each holds S slots (rules 1 and 2)."""
     if not records:
         raise InclusionError(Rule.NO_RECORDS, "no records")
     for i, r in enumerate(records):
         if len(r.slots) != keys.slots:
             raise InclusionError(Rule.SHAPE, f"record {i}: {len(r.slots)} slots, the round has {keys.slots}")
+
+
+def check_canonical(keys: InclusionKeys, records) -> None:
+    """Raise InclusionError unless the records' rows and slots are in the one canonical form (rules 1..12)."""
+    check_shape(keys, records)
     seen, last_asset, empty_seen = set(), 0, False
     for i, r in enumerate(records):
         where = f"record {i} (row {r.row})"

@@ -12,7 +12,6 @@ from zksolvency.circuits.constraint_system import GAMMA
 from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
 from zksolvency.hashing import record_hash, round_tag, user_prefix
 from zksolvency.verifier.inclusion import InclusionError, InclusionKeys, Record, Rule, check_records
-from zksolvency.verifier.formats import VerifyingKey
 from zksolvency.verifier.plonk import VerificationError, VerifiedProof, verify
 
 

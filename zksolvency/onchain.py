@@ -263,13 +263,11 @@ class ViewCheck:
         self.registry, self.round_id, self.measure_gas, self.gas = registry, round_id, measure_gas, None
 
     def __call__(self, keys, records) -> None:
-        from zksolvency.verifier.inclusion import InclusionError, Rule
+        from zksolvency.verifier.inclusion import InclusionError, Rule, check_shape
 
         # The view takes the slots of all records as one array: it cannot tell S + 1 slots in one record and
-        # S - 1 in the next from S and S, so records that do not each hold S slots are refused before it.
-        for i, r in enumerate(records):
-            if len(r.slots) != keys.slots:
-                raise InclusionError(Rule.SHAPE, f"record {i}: {len(r.slots)} slots, the round has {keys.slots}")
+        # S - 1 in the next from S and S, so the shape is checked before it (its empty case too, for one verdict).
+        check_shape(keys, records)
         rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records, self.measure_gas)
         if rule != Rule.VALID:
             raise InclusionError(rule, f"the registry's view refuses the records ({rule.name})")
