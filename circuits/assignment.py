@@ -54,7 +54,7 @@ def instance_values(cs, n: int, public_inputs) -> dict:
         raise ValueError(f"{len(public_inputs)} public inputs do not fit the instance columns of {n} rows "
                          f"(at most {limit})")
     for inst in cs.instances:
-        values = list(public_inputs[inst.public_start :])
+        values = inst.values(public_inputs)
         column = np.zeros((n, 4), dtype=np.uint64)  # zero in Montgomery form is zero
         if values:
             column[inst.row_start : inst.row_start + len(values)] = Fr.from_ints(values)

@@ -31,8 +31,9 @@ class ConstraintFailure(Exception):
 
 
 def _as_keys(a: np.ndarray) -> np.ndarray:
-    """Rows of an (n, 4) uint64 array as hashable 32-byte records."""
-    return np.ascontiguousarray(a).view(np.dtype((np.void, 32))).ravel()
+    """Rows of an (n, 4w) uint64 array (w elements a row) as hashable records."""
+    a = np.ascontiguousarray(a)
+    return a.view(np.dtype((np.void, 8 * a.shape[1]))).ravel()
 
 
 def _sums_by_key(values: np.ndarray, keys: np.ndarray) -> dict:
@@ -92,9 +93,13 @@ def failures(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> lis
             found.append(ConstraintFailure("gate", gate.name, int(bad[0])))
 
     for lk in cs.lookups:
-        table = np.unique(_as_keys(assignment[lk.table]))  # sorted once for all inputs
-        for k, expr in enumerate(lk.inputs):
-            values = _as_keys(evaluate(expr))
+        def rows(entries):
+            return np.concatenate([evaluate(e) for e in entries], axis=1)
+
+        # sorted once for all inputs
+        table = np.unique(np.concatenate([_as_keys(rows(t)) for t in lk.tables]))
+        for k, entries in enumerate(lk.inputs):
+            values = _as_keys(rows(entries))
             at = np.minimum(np.searchsorted(table, values), table.size - 1)
             bad = np.flatnonzero(table[at] != values)
             if bad.size:
@@ -109,9 +114,8 @@ def failures(cs: ConstraintSystem, assignment: Assignment, public_inputs) -> lis
                 values.append(v if sign > 0 else Fr.neg(v))
                 keys.append(evaluate(key))
         sums = _sums_by_key(np.concatenate(values), np.concatenate(keys))
-        if ks.public_start is not None:
-            for j, total in enumerate(public_inputs[ks.public_start :], start=1):
-                sums[j] = (sums.get(j, 0) - total) % R_MODULUS
+        for j, total in ks.public_totals(public_inputs):
+            sums[j] = (sums.get(j, 0) - total) % R_MODULUS
         wrong = sorted(k for k, s in sums.items() if s)
         if wrong:
             found.append(ConstraintFailure("keyed sum", ks.name, None, f"key {wrong[0]} does not sum to its total"))

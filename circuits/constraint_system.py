@@ -8,12 +8,19 @@ columns the arguments need.
 
 Arguments (log-derivative, eprint 2022/1530):
 
-* ``Lookup`` — every row's input expressions lie in a fixed table column:
-  ``sum_rows sum_k 1/(beta - f_k) = sum_rows m/(beta - t)`` with a multiplicity
-  column m (advice, derived from the witness).
+* ``Lookup`` — every row's input tuples lie among the rows of its tables:
+  ``sum_rows sum_k 1/(beta - f_k) = sum_rows sum_t m_t/(beta - T_t)`` with a
+  multiplicity column m_t (advice, derived from the witness) per table. A
+  tuple (e_0, e_1, ..) is compressed as e_0 + gamma e_1 + gamma^2 e_2 + ..;
+  a table's entries are expressions of fixed and instance columns only (the
+  verifier knows them), so a table can be built from public inputs.
 * ``KeyedSum`` — weighted sums grouped by key:
-  ``sum_rows sum_s value_s/(alpha - key_s) = sum_j total_j/(alpha - j)``, the
-  totals (j = 1..K) taken from the public inputs or from advice terms.
+  ``sum_rows sum_s value_s/(c - key_s) = sum_j total_j/(c - j)``, the totals
+  taken from the public inputs (keys first_key, first_key + 1, .. at every
+  ``stride``-th public input) or from advice terms, or zero (``zero=True``: the
+  values of every key cancel). The challenge c is alpha, or gamma for a sum
+  whose keys the prover chooses freely (a key equal to a small integer must not
+  merge with the totals of that asset: their poles are in different variables).
 
 All fractions of all arguments go into one pool. They are packed, up to
 ``max_degree - 1`` per row, into helper columns phi constrained by
@@ -25,7 +32,12 @@ the lookup fractions (a function of beta) plus the keyed-sum fractions (a
 function of alpha) add up to the public right-hand side; for independent
 random beta and alpha that holds only if each argument holds on its own (the
 lookup sum is a rational function of beta vanishing at infinity, so it cannot
-cancel a constant). Sharing one Z saves a commitment per argument.
+cancel a constant; likewise a gamma-keyed sum, a function of gamma vanishing at
+infinity, cannot cancel the alpha part, and with beta -> infinity the lookup
+part drops first). Sharing one Z saves a commitment per argument. Gamma also
+compresses lookup tuples and builds combinations: each use needs only that
+gamma is drawn after the phase-0 columns it combines are committed, and the
+failure events add up (a union bound), so one challenge serves all three.
 
 ``Combination`` — a phase-1 column G = sum_j gamma^j e_j of expressions
 (gamma drawn after the witness commitments). Opening G at a row opens every
@@ -33,8 +45,11 @@ e_j there at once: inclusion proofs use it, and its commitment is one point
 whatever the number of columns it combines.
 
 Public inputs are one flat vector of field elements. An instance column places
-``public[public_start:]`` at rows ``row_start, row_start + 1, ...``; a keyed sum
-with public totals reads ``total_j = public[public_start + j - 1]``.
+``public[public_start::stride]`` at rows ``row_start, row_start + 1, ...``; a
+keyed sum with public totals reads ``total_(first_key + i) = public[public_start
++ stride i]``. With stride s, s instance columns (or sums) can share one vector
+row by row, whatever its length: a circuit fixes where each value is without
+fixing how many there are.
 """
 
 from __future__ import annotations
@@ -74,9 +89,15 @@ class Gate:
 
 @dataclass(frozen=True)
 class Lookup:
+    """Every tuple of ``inputs`` (tuples of expressions) is a row of one of ``tables`` (tuples of expressions)."""
+
     name: str
     inputs: tuple
-    table: Column
+    tables: tuple
+
+    @property
+    def width(self) -> int:
+        return len(self.tables[0])
 
 
 @dataclass(frozen=True)
@@ -84,14 +105,25 @@ class KeyedSum:
     """sum value/(alpha - key) over the terms equals the right-hand side.
 
     ``rhs_terms`` are (value, key) pairs on the right (advice totals); with
-    ``public_start`` set, the public inputs from there on are the totals of
-    keys 1, 2, ... K as well.
+    ``public_start`` set, ``public[public_start::stride]`` are the totals of
+    keys first_key, first_key + 1, .. as well. ``challenge``: ALPHA or GAMMA.
     """
 
     name: str
     terms: tuple
     rhs_terms: tuple = ()
     public_start: int | None = None
+    stride: int = 1
+    first_key: int = 1
+    challenge: str = "alpha"
+    zero: bool = False
+
+    def public_totals(self, public_inputs) -> list:
+        """(key, total) of every public total."""
+        if self.public_start is None:
+            return []
+        values = public_inputs[self.public_start :: self.stride]
+        return [(self.first_key + i, int(v)) for i, v in enumerate(values)]
 
 
 @dataclass(frozen=True)
@@ -109,6 +141,11 @@ class InstanceColumn:
     column: Column
     public_start: int
     row_start: int
+    stride: int = 1
+
+    def values(self, public_inputs) -> list:
+        """The public inputs this column holds, from row ``row_start`` on."""
+        return list(public_inputs[self.public_start :: self.stride])
 
 
 @dataclass(frozen=True)
@@ -157,7 +194,7 @@ class ConstraintSystem:
     instances: list = field(default_factory=list)
     combinations: list = field(default_factory=list)
     # Filled by compile().
-    multiplicities: dict = field(default_factory=dict)  # lookup name -> Column
+    multiplicities: dict = field(default_factory=dict)  # lookup name -> (Column per table)
     helpers: list = field(default_factory=list)
     running_sums: list = field(default_factory=list)
     identities: list = field(default_factory=list)
@@ -184,26 +221,46 @@ class ConstraintSystem:
     def fixed_column(self, name: str) -> Column:
         return self._column(ColumnKind.FIXED, name)
 
-    def instance_column(self, name: str, public_start: int = 0, row_start: int = 0) -> Column:
+    def instance_column(self, name: str, public_start: int = 0, row_start: int = 0, stride: int = 1) -> Column:
+        if stride < 1:
+            raise ValueError(f"instance column {name!r}: stride must be at least 1")
         col = self._column(ColumnKind.INSTANCE, name)
-        self.instances.append(InstanceColumn(col, public_start, row_start))
+        self.instances.append(InstanceColumn(col, public_start, row_start, stride))
         return col
 
     def gate(self, name: str, expression: Expression) -> None:
         self._check_name(name)
         self.gates.append(Gate(name, expression))
 
-    def lookup(self, name: str, inputs, table: Column) -> None:
-        self._check_name(name)
-        if table.kind != ColumnKind.FIXED:
-            raise ValueError(f"lookup {name!r}: the table must be a fixed column")
-        self.lookups.append(Lookup(name, tuple(inputs), table))
+    def lookup(self, name: str, inputs, tables) -> None:
+        """Each input (an expression, or a tuple of them) lies among the rows of the tables.
 
-    def keyed_sum(self, name: str, terms, rhs_terms=(), public_start: int | None = None) -> None:
+        ``tables``: a fixed column, or a list of tables, each a column or an
+        expression or a tuple of them, over fixed and instance columns only.
+        """
         self._check_name(name)
-        if not rhs_terms and public_start is None:
+        if isinstance(tables, (Column, Expression)):
+            tables = [tables]
+        tables = tuple(_tuple_of(t) for t in tables)
+        inputs = tuple(_tuple_of(f) for f in inputs)
+        width = len(tables[0]) if tables else 0
+        if not tables or any(len(t) != width for t in tables + inputs):
+            raise ValueError(f"lookup {name!r}: inputs and tables must be tuples of one width")
+        for table in tables:
+            for e in table:
+                if any(q.column.kind == ColumnKind.ADVICE for q in e.queries()):
+                    raise ValueError(f"lookup {name!r}: a table holds fixed and instance columns only")
+        self.lookups.append(Lookup(name, inputs, tables))
+
+    def keyed_sum(self, name: str, terms, rhs_terms=(), public_start: int | None = None, stride: int = 1,
+                  first_key: int = 1, challenge: str = ALPHA, zero: bool = False) -> None:
+        self._check_name(name)
+        if not rhs_terms and public_start is None and not zero:
             raise ValueError(f"keyed sum {name!r} needs a right-hand side")
-        self.keyed_sums.append(KeyedSum(name, tuple(terms), tuple(rhs_terms), public_start))
+        if challenge not in (ALPHA, GAMMA) or (public_start is not None and challenge != ALPHA):
+            raise ValueError(f"keyed sum {name!r}: public totals are keyed by alpha; free keys by gamma")
+        self.keyed_sums.append(
+            KeyedSum(name, tuple(terms), tuple(rhs_terms), public_start, stride, first_key, challenge, zero))
 
     def combination(self, name: str, expressions) -> None:
         """Declare G = sum_j gamma^j expressions[j], a committed column (see the module docstring)."""
@@ -233,7 +290,7 @@ class ConstraintSystem:
     @property
     def witness_columns(self) -> list:
         """Advice columns the circuit's witness builder assigns (not the derived ones)."""
-        derived = set(self.multiplicities.values())
+        derived = {m for ms in self.multiplicities.values() for m in ms}
         return [c for c in self.columns_of(ColumnKind.ADVICE, PHASE_WITNESS) if c not in derived]
 
     def queries(self) -> list:
@@ -251,7 +308,7 @@ class ConstraintSystem:
     def max_public_inputs(self, n: int) -> int | None:
         """How many public inputs fit in n rows: an instance column holds one a row from its first row, no more
         (a value past the last row would land on row (row mod n), since omega^n = 1). None: no instance column."""
-        fits = [inst.public_start + n - inst.row_start for inst in self.instances]
+        fits = [inst.public_start + inst.stride * (n - inst.row_start) for inst in self.instances]
         return min(fits) if fits else None
 
     def canonical_description(self) -> str:
@@ -261,13 +318,18 @@ class ConstraintSystem:
         for c in self.columns:
             lines.append(f"column {c.kind.value}[{c.index}] phase {self.phase(c)} {c.name}")
         for inst in self.instances:
-            lines.append(f"instance {inst.column.index} public_start {inst.public_start} row_start {inst.row_start}")
+            stride = f" stride {inst.stride}" if inst.stride != 1 else ""
+            lines.append(f"instance {inst.column.index} public_start {inst.public_start} row_start {inst.row_start}"
+                         + stride)
         for rs in self.running_sums:
             lines.append(f"running_sum {rs.column.name} rhs {rs.rhs_constant}")
         for comb in self.combinations:
             lines.append(f"combination {comb.name} {len(comb.expressions)}")
         for ks in self.keyed_sums:
-            lines.append(f"keyed_sum {ks.name} public_start {ks.public_start}")
+            extra = ""
+            if (ks.stride, ks.first_key, ks.challenge, ks.zero) != (1, 1, ALPHA, False):
+                extra = f" stride {ks.stride} first_key {ks.first_key} challenge {ks.challenge} zero {ks.zero}"
+            lines.append(f"keyed_sum {ks.name} public_start {ks.public_start}" + extra)
         for ident in self.identities:
             lines.append(f"identity {ident.name} {ident.expression.canonical()}")
         return "\n".join(lines)
@@ -277,7 +339,7 @@ class ConstraintSystem:
         """Derive helper columns and the identities; idempotent."""
         if self._compiled:
             return self
-        beta, alpha = Challenge(BETA), Challenge(ALPHA)
+        beta, alpha, gamma = Challenge(BETA), Challenge(ALPHA), Challenge(GAMMA)
         for g in self.gates:
             if g.expression.degree() > self.max_degree:
                 raise ValueError(f"gate {g.name!r} has degree {g.expression.degree()} > {self.max_degree}")
@@ -285,15 +347,17 @@ class ConstraintSystem:
 
         # Multiplicities are witness-phase advice: they depend only on the witness.
         for lk in self.lookups:
-            self.multiplicities[lk.name] = self._column(ColumnKind.ADVICE, f"{lk.name}.m")
+            self.multiplicities[lk.name] = tuple(
+                self._column(ColumnKind.ADVICE, f"{lk.name}.m" + (str(t) if t else "")) for t in range(len(lk.tables)))
         fractions = []
         for lk in self.lookups:
-            m = self.multiplicities[lk.name]
-            fractions += [Fraction(Constant(1), beta - f) for f in lk.inputs]
-            fractions.append(Fraction(-m.cur(), beta - lk.table.cur()))
+            fractions += [Fraction(Constant(1), beta - _compress(f, gamma)) for f in lk.inputs]
+            for m, table in zip(self.multiplicities[lk.name], lk.tables):
+                fractions.append(Fraction(-m.cur(), beta - _compress(table, gamma)))
         for ks in self.keyed_sums:
-            fractions += [Fraction(v, alpha - k) for v, k in ks.terms]
-            fractions += [Fraction(-v, alpha - k) for v, k in ks.rhs_terms]
+            c = alpha if ks.challenge == ALPHA else gamma
+            fractions += [Fraction(v, c - k) for v, k in ks.terms]
+            fractions += [Fraction(-v, c - k) for v, k in ks.rhs_terms]
         if fractions:
             public = tuple(ks for ks in self.keyed_sums if ks.public_start is not None)
             self._argument(LOGUP, fractions, RHS_OVER_N if public else None, public)
@@ -326,6 +390,20 @@ class ConstraintSystem:
             step = step + Challenge(rhs_constant)
         self.running_sums.append(RunningSum(z, name, tuple(helpers), rhs_constant, public_sums, tuple(absorbed)))
         self.identities.append(Identity(f"{name}.sum", _fraction_identity(step, absorbed)))
+
+
+def _tuple_of(e) -> tuple:
+    """An expression or a tuple of them, as a tuple of expressions (a column stands for its current row)."""
+    items = e if isinstance(e, (tuple, list)) else (e,)
+    return tuple(x.cur() if isinstance(x, Column) else x for x in items)
+
+
+def _compress(entries: tuple, gamma: Expression) -> Expression:
+    """e_0 + gamma e_1 + gamma^2 e_2 + .. (Horner); a 1-tuple is its entry."""
+    acc = entries[-1]
+    for e in reversed(entries[:-1]):
+        acc = e + gamma * acc
+    return acc
 
 
 def _fraction_identity(phi: Query, group) -> Expression:

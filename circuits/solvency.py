@@ -62,8 +62,9 @@ from functools import cached_property
 import numpy as np
 
 from zksolvency.circuits.assignment import Assignment
-from zksolvency.circuits.constraint_system import ConstraintSystem
-from zksolvency.circuits.expression import Expression
+from zksolvency.circuits.constraint_system import GAMMA, ConstraintSystem
+from zksolvency.circuits.expression import Constant, Expression
+from zksolvency.constants import R_MODULUS as _R
 
 BALANCE_BITS = 64
 RESERVE_BITS = 2 * BALANCE_BITS
@@ -73,6 +74,51 @@ RECORD_ROWS = 2  # a record of S slots spans two rows of S/2 slots
 MIN_LOG_SIZE = 8
 MIN_SLOTS = 2
 MAX_SLOTS = 16
+
+# Margin rounds key every slot: 0 empty, 1..3 the words of the account's surplus (weights -1, -2^64, -2^128),
+# then per asset j = 1..K its equity (key 2j + 2) and its debt (key 2j + 3). See margin_keys().
+SURPLUS_WORDS = 3
+SURPLUS_WORD_BITS = 64
+FIRST_ASSET_KEY = 1 + SURPLUS_WORDS
+BASIS_POINTS = 10_000
+WEIGHT_BITS = 128  # |weight| <= 2^128 for every key: with balances < 2^64, nothing a key sums can wrap
+
+
+def equity_key(asset: int) -> int:
+    """The key of asset j's equity (j = 1..K) in a margin round."""
+    return FIRST_ASSET_KEY + 2 * (asset - 1)
+
+
+def debt_key(asset: int) -> int:
+    return equity_key(asset) + 1
+
+
+def key_kind(key: int, assets: int):
+    """("empty", 0) | ("surplus", word) | ("equity", j) | ("debt", j) | None for a key outside the round."""
+    if key == 0:
+        return ("empty", 0)
+    if key < FIRST_ASSET_KEY:
+        return ("surplus", key - 1)
+    j, r = divmod(key - FIRST_ASSET_KEY, 2)
+    if j >= assets:
+        return None
+    return ("debt" if r else "equity", j + 1)
+
+
+def margin_weights(unit_prices, ratios_bps) -> list:
+    """The weight of every key 0 .. 2K + 3 as an integer (negative for debts and surplus words).
+
+    ``unit_prices``: per asset, the price of one smallest unit in the round's
+    common quote unit (an integer); ``ratios_bps``: the collateral ratio in
+    basis points. An account passes when sum_slots units * weight = 0 with the
+    surplus words non-negative: sum equity * price * ratio >= sum debt * price * 10^4.
+    """
+    out = [0] + [-(1 << (SURPLUS_WORD_BITS * t)) for t in range(SURPLUS_WORDS)]
+    for price, ratio in zip(unit_prices, ratios_bps, strict=True):
+        out += [price * ratio, -price * BASIS_POINTS]
+    if any(abs(w) > 1 << WEIGHT_BITS for w in out):
+        raise ValueError(f"a weight exceeds 2^{WEIGHT_BITS}: a price times 10^4 must stay within it")
+    return out
 
 
 def limb_bits_for(log_n: int) -> int:
@@ -85,6 +131,7 @@ class SolvencyShape:
     log_n: int
     slots: int = DEFAULT_SLOTS
     private_totals: bool = False
+    margin: bool = False
 
     def __post_init__(self):
         if not MIN_LOG_SIZE <= self.log_n <= 28:
@@ -120,10 +167,14 @@ class SolvencyShape:
     @property
     def name(self) -> str:
         """The circuit's name: everything but n, which the verifying key carries."""
-        return f"solvency/v3/slots={self.slots}/rows={RECORD_ROWS}/limb={self.limb_bits}/{self.mode}"
+        name = f"solvency/v3/slots={self.slots}/rows={RECORD_ROWS}/limb={self.limb_bits}/{self.mode}"
+        return name + "/margin" if self.margin else name
 
     def max_assets(self) -> int:
-        """K is bounded by the asset index width (private mode also by the rows holding totals)."""
+        """K is bounded by the asset index width (private mode also by the rows holding totals; margin rounds
+        by the rows of the key table, 2K + 4)."""
+        if self.margin:
+            return min((self.n - FIRST_ASSET_KEY) // 2, 1 << 16)
         return min(self.n, 1 << 16) if self.private_totals else 1 << 16
 
 
@@ -141,7 +192,9 @@ class SolvencyCircuit:
         self.balance = [_from_limbs(self.limb[h], w) for h in range(H)]
         looked_up = [limb.cur() for row in self.limb for limb in row]
         terms = [(self.balance[h], self.asset[h].cur()) for h in range(H)]
-        if shape.private_totals:
+        if shape.margin:
+            self._declare_margin(cs, looked_up, terms)
+        elif shape.private_totals:
             self.reserves = cs.instance_column("reserves", public_start=1, row_start=0)
             self.total = cs.advice_column("total")
             self.slack = [cs.advice_column(f"slack[{t}]") for t in range(2 * L)]
@@ -153,14 +206,52 @@ class SolvencyCircuit:
         else:
             cs.lookup("range", looked_up, self.range)
             cs.keyed_sum("totals", terms, public_start=1)
-        # A record: its hash, then slot s < S as (asset, balance), slots S/2.. on the next row.
+        # A record: its hash, then slot s < S as (asset, balance), slots S/2.. on the next row. A margin record
+        # also opens the account of both rows and every slot's weight, which its owner checks.
         opened = [self.record_hash.cur()]
+        if shape.margin:
+            opened += [self.account.query(rotation) for rotation in range(RECORD_ROWS)]
         for rotation in range(RECORD_ROWS):
             for h in range(H):
                 opened += [self.asset[h].query(rotation), _from_limbs(self.limb[h], w, rotation)]
+                if shape.margin:
+                    opened.append(self.weight[h].query(rotation))
         cs.combination("inclusion", opened)
         self.cs = cs.compile()
         self.inclusion = cs.combinations[0].column
+
+    def _declare_margin(self, cs, looked_up, terms) -> None:
+        """Keys, weights from a table of public inputs, and every account's collateral sum (module docstring)."""
+        shape, H, L, w = self.shape, self.shape.row_slots, self.shape.limbs, self.shape.limb_bits
+        self.weight = [cs.advice_column(f"weight[{h}]") for h in range(H)]
+        self.account = cs.advice_column("account")
+        self.key = cs.fixed_column("key")  # row i holds key i
+        self.equity_key = cs.fixed_column("equity_key")  # the key on equity rows, 0 elsewhere
+        # Public inputs: [round_tag, then per key k = 0, 1, ..: (value_k, weight_k)]; value_k is key k's
+        # total (public mode) or its reserves (private mode: equity keys only, 0 elsewhere).
+        self.key_weight = cs.instance_column("key_weight", public_start=2, row_start=0, stride=2)
+        if shape.private_totals:
+            self.reserves = cs.instance_column("reserves", public_start=1, row_start=0, stride=2)
+            self.total = cs.advice_column("total")  # row k: key k's total
+            self.slack = [cs.advice_column(f"slack[{t}]") for t in range(2 * L)]
+            self.equity_row = cs.fixed_column("equity_row")
+            # On asset j's equity row: reserves_j - (equity_j - debt_j) = slack >= 0; the debt total is on the next row.
+            cs.gate("solvent", self.equity_row.cur() * (self.reserves.cur() - self.total.cur() + self.total.next()
+                                                        - _from_limbs(self.slack, w)))
+            looked_up += [c.cur() for c in self.slack]
+            cs.keyed_sum("totals", terms, rhs_terms=[(self.total.cur(), self.key.cur())])
+        else:
+            # The surplus words' totals stay private: an advice column keyed by a fixed column of surplus keys only.
+            self.surplus_total = cs.advice_column("surplus_total")
+            self.surplus_key = cs.fixed_column("surplus_key")
+            cs.keyed_sum("totals", terms, rhs_terms=[(self.surplus_total.cur(), self.surplus_key.cur())],
+                         public_start=1, stride=2, first_key=0)
+        cs.lookup("range", looked_up, self.range)
+        # Every slot's weight is its key's (table 1), or 0 for an equity slot of an account without debts (table 2).
+        cs.lookup("weights", [(self.asset[h].cur(), self.weight[h].cur()) for h in range(H)],
+                  [(self.key.cur(), self.key_weight.cur()), (self.equity_key.cur(), Constant(0))])
+        cs.keyed_sum("collateral", [(self.balance[h] * self.weight[h].cur(), self.account.cur()) for h in range(H)],
+                     challenge=GAMMA, zero=True)
 
     # fixed columns -----------------------------------------------------------
     @cached_property
@@ -171,13 +262,24 @@ class SolvencyCircuit:
         table = np.zeros(n, dtype=np.uint64)
         table[: 1 << w] = np.arange(1 << w, dtype=np.uint64)
         out = Assignment(n, {self.range: Fr.from_uint64(table)})
-        if self.shape.private_totals:
+        if self.shape.margin:
+            rows = np.arange(n, dtype=np.uint64)
+            out[self.key] = Fr.from_uint64(rows)
+            equity = (rows >= FIRST_ASSET_KEY) & ((rows - FIRST_ASSET_KEY) % 2 == 0)
+            out[self.equity_key] = Fr.from_uint64(np.where(equity, rows, 0).astype(np.uint64))
+            if self.shape.private_totals:
+                out[self.equity_row] = Fr.from_uint64(equity.astype(np.uint64))
+            else:
+                surplus = np.ones(n, dtype=np.uint64)
+                surplus[:SURPLUS_WORDS] = np.arange(1, SURPLUS_WORDS + 1, dtype=np.uint64)
+                out[self.surplus_key] = Fr.from_uint64(surplus)
+        elif self.shape.private_totals:
             out[self.asset_key] = Fr.from_uint64(np.arange(1, n + 1, dtype=np.uint64))
         return out
 
     # the witness ---------------------------------------------------------------
     def witness(self, record_hash: np.ndarray, assets: np.ndarray, balances: np.ndarray, totals=None,
-                reserves=None) -> Assignment:
+                reserves=None, margin: bool = False) -> Assignment:
         """Assign records: record_hash ``(records, 4)`` canonical limbs, assets and balances ``(records, S)``.
 
         Record j fills rows 2j and 2j + 1; rows past the records are zero padding.
@@ -209,7 +311,7 @@ class SolvencyCircuit:
             b = row_balances[:, h]
             for t in range(L):
                 out[self.limb[h][t]] = Fr.from_uint64(np.ascontiguousarray((b >> np.uint64(w * t)) & mask))
-        if shape.private_totals:
+        if shape.private_totals and not margin:
             if totals is None or reserves is None or len(totals) != len(reserves):
                 raise ValueError("private mode needs the totals and the reserves of every asset")
             k = len(totals)
@@ -226,6 +328,90 @@ class SolvencyCircuit:
             for t in range(2 * L):
                 out[self.slack[t]] = first_rows([(x >> (w * t)) & int(mask) for x in slack])
         return out
+
+
+    def margin_witness(self, record_hash: np.ndarray, assets: np.ndarray, balances: np.ndarray,
+                       accounts: np.ndarray, margin_form: np.ndarray, weights, reserves=None) -> Assignment:
+        """Assign a margin round's records.
+
+        ``assets`` hold keys (``equity_key``/``debt_key``/surplus words);
+        ``accounts`` ``(records, 4)`` canonical limbs, one account per record
+        (0 for an account without debts); ``margin_form`` (records,) bool: the
+        record's equity slots take their key's weight (else 0); ``weights``:
+        every key's weight (``margin_weights``); private mode: ``reserves`` per
+        asset (Python ints).
+        """
+        from zksolvency.prover.field import Fr
+
+        shape = self.shape
+        n, S, H, w = shape.n, shape.slots, shape.row_slots, shape.limb_bits
+        out = self.witness(record_hash, assets, balances, margin=True)
+        records = record_hash.shape[0]
+        keys = len(weights)
+        if assets.size and int(assets.max()) >= keys:
+            raise ValueError("a slot's key is outside the round's keys")
+        table = Fr.from_ints([x % _R for x in weights])  # (keys, 4)
+        slot_weights = table[assets.astype(np.int64)]  # (records, S, 4)
+        equity = (assets >= FIRST_ASSET_KEY) & ((assets - FIRST_ASSET_KEY) % 2 == 0)
+        slot_weights[equity & ~margin_form[:, None]] = 0
+        for h in range(H):
+            column = np.zeros((n, 4), dtype=np.uint64)
+            column[0 : RECORD_ROWS * records : RECORD_ROWS] = slot_weights[:, h]
+            column[1 : RECORD_ROWS * records : RECORD_ROWS] = slot_weights[:, H + h]
+            out[self.weight[h]] = column
+        account = np.zeros((n, 4), dtype=np.uint64)
+        mont = Fr.from_canonical_limbs(np.ascontiguousarray(accounts, dtype=np.uint64))
+        account[0 : RECORD_ROWS * records : RECORD_ROWS] = mont
+        account[1 : RECORD_ROWS * records : RECORD_ROWS] = mont
+        out[self.account] = account
+        totals = key_totals(assets, balances, keys)
+        if shape.private_totals:
+            if reserves is None or 2 * len(reserves) + FIRST_ASSET_KEY != keys:
+                raise ValueError("private mode needs the reserves of every asset")
+            column = np.zeros((n, 4), dtype=np.uint64)
+            column[:keys] = Fr.from_ints(totals)
+            out[self.total] = column
+            slack = [0] * keys
+            for j, r in enumerate(reserves, start=1):
+                slack[equity_key(j)] = r - totals[equity_key(j)] + totals[debt_key(j)]
+            if min(slack) < 0 or max(slack) >> RESERVE_BITS:
+                raise ValueError(f"reserves must cover each asset's equity less its debt, within 2^{RESERVE_BITS}")
+            mask = (1 << w) - 1
+            for t in range(2 * shape.limbs):
+                column = np.zeros((n, 4), dtype=np.uint64)
+                column[:keys] = Fr.from_ints([(x >> (w * t)) & mask for x in slack])
+                out[self.slack[t]] = column
+        else:
+            column = np.zeros((n, 4), dtype=np.uint64)
+            column[:SURPLUS_WORDS] = Fr.from_ints(totals[1:FIRST_ASSET_KEY])
+            out[self.surplus_total] = column
+        return out
+
+    def margin_public_inputs(self, round_tag: int, weights, totals=None, reserves=None) -> list:
+        """[round_tag, (value_k, weight_k) for every key]: totals per key (public) or reserves per asset (private)."""
+        keys = len(weights)
+        values = [0] * keys
+        if self.shape.private_totals:
+            for j, r in enumerate(reserves, start=1):
+                values[equity_key(j)] = r
+        else:
+            for k in range(FIRST_ASSET_KEY, keys):
+                values[k] = totals[k]
+        out = [round_tag]
+        for v, wt in zip(values, weights):
+            out += [v, wt % _R]
+        return out
+
+
+def key_totals(assets: np.ndarray, balances: np.ndarray, keys: int) -> list:
+    """Exact sum of the balances under every key 0 .. keys - 1 (Python ints)."""
+    a = assets.ravel().astype(np.int64)
+    b = balances.ravel().astype(np.uint64)
+    low = np.zeros(keys, dtype=np.uint64)
+    high = np.zeros(keys, dtype=np.uint64)
+    np.add.at(low, a, b & np.uint64(0xFFFFFFFF))
+    np.add.at(high, a, b >> np.uint64(32))
+    return [(int(h) << 32) + int(l) for h, l in zip(high, low)]
 
 
 def _from_limbs(limbs, bits: int, rotation: int = 0) -> Expression:

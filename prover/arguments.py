@@ -15,19 +15,33 @@ class WitnessError(ValueError):
     """The witness cannot satisfy an argument (for example a looked-up value outside its table)."""
 
 
-def _keys(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a).view(np.dtype((np.void, 32))).ravel()
+def _keys(a) -> np.ndarray:
+    """One opaque key per row: an (n, 4) array of elements, or a tuple of them (the entries side by side)."""
+    if isinstance(a, (tuple, list)):
+        a = np.concatenate([np.ascontiguousarray(x) for x in a], axis=1)
+    a = np.ascontiguousarray(a)
+    return a.view(np.dtype((np.void, 8 * a.shape[1]))).ravel()
 
 
-def multiplicities(table: np.ndarray, inputs: list, strict: bool = True) -> np.ndarray:
-    """m[i] = how often table row i's value is looked up (counted at its first occurrence).
+def multiplicities(tables, inputs: list, strict: bool = True):
+    """m_t[i] = how often row i of table t is looked up (counted at its first occurrence in all the tables).
 
-    With ``strict=False`` (cheating-prover tests only) values outside the table are skipped.
+    ``tables``: one table or a list of them; a table, and each input, is an
+    (n, 4) array or a tuple of such arrays (a tuple lookup). Returns one column,
+    or a list of them for a list of tables. With ``strict=False``
+    (cheating-prover tests only) values outside the tables are skipped.
     """
-    keys = _keys(table)
+    if isinstance(tables, list):
+        rows = [_keys(t).shape[0] for t in tables]
+        counts = _counts(np.concatenate([_keys(t) for t in tables]), inputs, strict)
+        return [Fr.from_uint64(c) for c in np.split(counts, np.cumsum(rows)[:-1])]
+    return Fr.from_uint64(_counts(_keys(tables), inputs, strict))
+
+
+def _counts(keys: np.ndarray, inputs: list, strict: bool) -> np.ndarray:
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-    counts = np.zeros(table.shape[0], dtype=np.uint64)
+    counts = np.zeros(keys.shape[0], dtype=np.uint64)
     for k, values in enumerate(inputs):
         v = _keys(values)
         pos = np.searchsorted(sorted_keys, v)
@@ -38,7 +52,7 @@ def multiplicities(table: np.ndarray, inputs: list, strict: bool = True) -> np.n
             raise WitnessError(f"input {k} at row {row} is not in the table")
         # searchsorted (left) lands on the first of equal keys, which the stable sort keeps first.
         np.add.at(counts, order[pos_clipped[~missing]], np.uint64(1))
-    return Fr.from_uint64(counts)
+    return counts
 
 
 @njit(cache=True)

@@ -172,8 +172,13 @@ def prove_with_polynomials(pk: ProvingKey, witness: Assignment, public_inputs, s
     values = values.with_columns({c: witness[c] for c in cs.witness_columns})
     for lk in cs.lookups:
         ev = ArrayEvaluator(values)
-        inputs = [ev.result(f.evaluate(ev)) for f in lk.inputs]
-        values[cs.multiplicities[lk.name]] = multiplicities(values[lk.table], inputs, strict)
+
+        def rows(entries):
+            return tuple(ev.result(e.evaluate(ev)) for e in entries)
+
+        counts = multiplicities([rows(t) for t in lk.tables], [rows(f) for f in lk.inputs], strict)
+        for m, column in zip(cs.multiplicities[lk.name], counts):
+            values[m] = column
     polys = dict(pk.fixed_polys)
     for inst in cs.instances:
         polys[inst.column] = Polynomial(d.intt(values[inst.column]))

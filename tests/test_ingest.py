@@ -274,3 +274,30 @@ def test_sample_ledger_totals_match(tmp_path):
     totals = write_sample_ledger(path, 2000, seed=9)
     ledger = read_ledger(path, parse_decimals(decimals_spec()))
     assert dict(zip(ledger.assets, ledger.totals())) == totals
+
+
+def test_debt_columns_make_a_margin_ledger(tmp_path):
+    """<ASSET>:debt beside <ASSET>: a debt is entry K + j, a user's entries in increasing id order."""
+    path = _write(tmp_path, "user_id,BTC:debt,BTC,ETH,ETH:debt\nalice,0.5,2,,1.25\nbob,,1,3,\ncarol,,,,\n")
+    ledger = read_ledger(path, {"BTC": 8, "ETH": 9})
+    assert ledger.margin and ledger.assets == ("BTC", "ETH")
+    assert ledger.balances_of(0) == [(1, 200_000_000), (3, 50_000_000), (4, 1_250_000_000)]
+    assert ledger.balances_of(1) == [(1, 100_000_000), (2, 3_000_000_000)]
+    assert ledger.balances_of(2) == []
+    assert ledger.totals() == [300_000_000, 3_000_000_000]
+    assert ledger.debt_totals() == [50_000_000, 1_250_000_000]
+    spot = read_ledger(_write(tmp_path, "user_id,BTC\nalice,1\n", "spot.csv"), {"BTC": 8})
+    assert not spot.margin and spot.debt_totals() == [0]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("user_id,BTC,DOGE:debt\na,1,2\n", "ledger.csv:1: column 3: debt column DOGE:debt has no asset column DOGE"),
+    ("user_id,BTC,BTC:debt,BTC :debt\na,1,2,3\n", "ledger.csv:1: column 4 (BTC :debt): asset BTC has two debt"),
+    ("user_id,BTC,BTC:debt\na,1,-2\n", "ledger.csv:2: column 3 (BTC:debt): negative amount"),
+    ("user_id,BTC,BTC:debt\na,1,0.123456789\n", "ledger.csv:2: column 3 (BTC:debt): 0.123456789 has more than 8"),
+    ("user_id,BTC,BTC:debt\na,1,184467440737.09551616\n", "ledger.csv:2: column 3 (BTC:debt): 184467440737.09551616 is 2^64"),
+])
+def test_debt_columns_are_refused_by_line_and_column(tmp_path, text, reason):
+    with pytest.raises(LedgerError) as e:
+        read_ledger(_write(tmp_path, text), {"BTC": 8})
+    assert str(e.value).split("/")[-1].startswith(reason), str(e.value)

@@ -42,9 +42,9 @@ def lagrange_at(i: int, x: int, log_n: int) -> int:
 
 
 def keyed_rhs(totals, alpha: int) -> int:
-    """sum_j total_j / (alpha - j) for j = 1..K."""
+    """sum_j total_j / (alpha - j) over (j, total_j) pairs."""
     acc = 0
-    for j, total in enumerate(totals, start=1):
+    for j, total in totals:
         acc = (acc + total * pow(alpha - j, -1, R_MODULUS)) % R_MODULUS
     return acc
 
@@ -100,7 +100,7 @@ def derived_scalars(cs: ConstraintSystem, lay: Layout, public_inputs, alpha: int
     out = {}
     for rs in cs.running_sums:
         if rs.rhs_constant is not None:
-            rhs = sum(keyed_rhs(public_inputs[ks.public_start :], alpha) for ks in rs.public_sums)
+            rhs = sum(keyed_rhs(ks.public_totals(public_inputs), alpha) for ks in rs.public_sums)
             out[rs.rhs_constant] = rhs * n_inv % R_MODULUS
     return out
 
@@ -108,7 +108,7 @@ def derived_scalars(cs: ConstraintSystem, lay: Layout, public_inputs, alpha: int
 def instance_evaluation(cs, lay: Layout, column, x: int, public_inputs) -> int:
     inst = next(i for i in cs.instances if i.column == column)
     acc = 0
-    for k, value in enumerate(public_inputs[inst.public_start :]):
+    for k, value in enumerate(inst.values(public_inputs)):
         if value:
             acc = (acc + value * lagrange_at(inst.row_start + k, x, lay.log_n)) % R_MODULUS
     return acc

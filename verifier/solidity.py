@@ -141,19 +141,19 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
             continue
         derived.append("let rhs := 0")
         for ks in rs.public_sums:
-            start = ks.public_start
+            start, stride = ks.public_start, ks.stride
             derived.append(
                 f"rhs := addmod(rhs, keyedRhs({slots.load('ch:' + ALPHA)}, add(publicInputs.offset, {32 * start}), "
-                f"sub(publicInputs.length, {start}), scratch), R)"
+                f"{_count(start, stride)}, {stride}, {ks.first_key}, scratch), R)"
             )
         derived.append(f"mstore({slots('ch:' + rs.rhs_constant)}, mulmod(rhs, N_INV, R))")
     for q in instance_queries:
         inst = next(i for i in cs.instances if i.column == q.column)
         x = slots.load("ch:zeta") if q.rotation == 0 else slots.load("zeta_omega")
-        start = inst.public_start
+        start, stride = inst.public_start, inst.stride
         derived.append(
             f"mstore({slots(query_slot(q))}, lagrangeSum({x}, {slots.load('zeta_n')}, "
-            f"add(publicInputs.offset, {32 * start}), sub(publicInputs.length, {start}), {inst.row_start}, scratch))"
+            f"add(publicInputs.offset, {32 * start}), {_count(start, stride)}, {stride}, {inst.row_start}, scratch))"
         )
 
     # The identities, combined with powers of y by Horner's rule from the last.
@@ -294,3 +294,10 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
     if "{{" in source:
         raise AssertionError("unfilled template field: " + source[source.index("{{"):][:40])
     return source
+
+
+def _count(start: int, stride: int) -> str:
+    """Yul: how many of publicInputs[start::stride] there are (the verifier checks length >= start first)."""
+    if stride == 1:
+        return f"sub(publicInputs.length, {start})"
+    return f"div(add(sub(publicInputs.length, {start}), {stride - 1}), {stride})"

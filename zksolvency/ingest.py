@@ -54,6 +54,7 @@ MAX_AMOUNT_CHARS = 100  # 2^128 - 1 (the largest reserve) has 39 digits, and an 
 MAX_USER_ID_BYTES = 1024
 MAX_ASSET_NAME = 64
 MAX_RECORD_BYTES = 16 << 20
+DEBT_SUFFIX = ":debt"
 _DIGITS = frozenset("0123456789")
 _CHUNK = 1 << 16
 BOM = "\ufeff"
@@ -196,10 +197,18 @@ class Ledger:
     offsets: np.ndarray  # (users + 1,) int64: user u's balances are entries offsets[u]..offsets[u+1]
     asset_ids: np.ndarray  # (entries,) uint32, 1..K
     units: np.ndarray  # (entries,) uint64, non-zero
+    # A margin ledger also holds debts: the debt of asset j is an entry with asset id K + j (after the
+    # equities 1..K), a user's entries in increasing id order.
+    margin: bool = False
 
     @property
     def users(self) -> int:
         return len(self.user_ids)
+
+    def debt_totals(self) -> list:
+        """Exact total debt units per asset (Python ints); zeros for a spot ledger."""
+        k = len(self.assets)
+        return [_exact_sum(self.units[self.asset_ids == k + j]) for j in range(1, k + 1)]
 
     def balances_of(self, u: int) -> list:
         lo, hi = int(self.offsets[u]), int(self.offsets[u + 1])
@@ -207,17 +216,17 @@ class Ledger:
 
     def totals(self) -> list:
         """Exact total units per asset (Python ints)."""
-        out = [0] * len(self.assets)
-        for j in range(1, len(self.assets) + 1):
-            picked = self.units[self.asset_ids == j]
-            # Sum 32-bit halves in uint64 so that nothing overflows: exact for up to 2^32 entries.
-            low = int((picked & np.uint64(0xFFFFFFFF)).sum(dtype=np.uint64))
-            high = int((picked >> np.uint64(32)).sum(dtype=np.uint64))
-            out[j - 1] = (high << 32) + low
-        return out
+        return [_exact_sum(self.units[self.asset_ids == j]) for j in range(1, len(self.assets) + 1)]
 
     def max_nonzero_per_user(self) -> int:
         return int(np.diff(self.offsets).max(initial=0))
+
+
+def _exact_sum(picked: np.ndarray) -> int:
+    """Sum 32-bit halves in uint64 so that nothing overflows: exact for up to 2^32 entries."""
+    low = int((picked & np.uint64(0xFFFFFFFF)).sum(dtype=np.uint64))
+    high = int((picked >> np.uint64(32)).sum(dtype=np.uint64))
+    return (high << 32) + low
 
 
 class _Growing:
@@ -370,11 +379,25 @@ def _read(path, records: _Records, decimals, round_up, progress) -> Ledger:
         raise LedgerError(path, None, "the ledger is empty (expected a header user_id,<ASSET>,...)")
     if not header or header[0].strip() != "user_id":
         raise LedgerError(path, start, "the header must start with user_id", 1)
-    assets = [name.strip() for name in header[1:]]
-    if not assets:
+    columns = [name.strip() for name in header[1:]]
+    if not columns:
         raise LedgerError(path, start, "the header names no asset")
+    # A column <ASSET>:debt holds the debts of the asset <ASSET> (a column of its own): a margin ledger.
+    equity_names = {name for name in columns if not name.endswith(DEBT_SUFFIX)}
+    debt_of = {}  # column number -> asset name
+    for k, name in enumerate(columns, start=2):
+        if name.endswith(DEBT_SUFFIX):
+            asset = name[: -len(DEBT_SUFFIX)].strip()
+            if asset not in equity_names:
+                raise LedgerError(path, start, f"debt column {shown(name)} has no asset column {shown(asset)}", k)
+            if asset in debt_of.values():
+                raise LedgerError(path, start, f"asset {shown(asset)} has two debt columns", k, name)
+            debt_of[k] = asset
+    assets = [name for name in columns if not name.endswith(DEBT_SUFFIX)]
     seen_assets = {}
-    for k, name in enumerate(assets, start=2):
+    for k, name in enumerate(columns, start=2):
+        if k in debt_of:
+            continue
         if not name:
             raise LedgerError(path, start, "empty asset name", k)
         if len(name) > MAX_ASSET_NAME:
@@ -396,8 +419,14 @@ def _read(path, records: _Records, decimals, round_up, progress) -> Ledger:
         raise LedgerError(path, start, "--decimals names assets the ledger does not have: "
                                        + ", ".join(shown(name) for name in unknown))
     decimal_list = [decimals[a] for a in assets]
+    # Column k (from 2) -> the entry id it fills: asset j's equity is j, its debt K + j.
+    index = {name: j for j, name in enumerate(assets, start=1)}
+    column_id = [0, 0] + [index[debt_of[k]] + len(assets) if k in debt_of else index[columns[k - 2]]
+                          for k in range(2, len(columns) + 2)]
+    column_decimals = [0, 0] + [decimals[debt_of.get(k, columns[k - 2])] for k in range(2, len(columns) + 2)]
+    margin = bool(debt_of)
     width = len(header)
-    records.assets = assets
+    records.assets = columns
 
     user_ids: list = []
     first_of: dict = {}  # lookalike key -> index of the first user with it
@@ -433,26 +462,31 @@ def _read(path, records: _Records, decimals, round_up, progress) -> Ledger:
         first_of[key] = len(user_ids)
         id_lines.append(start)
         user_ids.append(uid)
+        entries = []
         for k in range(1, width):
             cell = record[k]
             if not cell or cell == "0":
                 continue
             try:
-                value = to_units(cell, decimal_list[k - 1], round_up)
+                value = to_units(cell, column_decimals[k + 1], round_up)
             except ValueError as e:
-                raise LedgerError(path, start, str(e), k + 1, assets[k - 1]) from None
+                raise LedgerError(path, start, str(e), k + 1, columns[k - 1]) from None
             if value >= MAX_UNITS:
-                raise LedgerError(path, start, f"{cell.strip()} is 2^64 units or more", k + 1, assets[k - 1])
+                raise LedgerError(path, start, f"{cell.strip()} is 2^64 units or more", k + 1, columns[k - 1])
             if value:
-                asset_ids.append(k)
-                units.append(value)
+                entries.append((column_id[k + 1], value))
+        if margin:
+            entries.sort()
+        for asset_id, value in entries:
+            asset_ids.append(asset_id)
+            units.append(value)
         offsets.append(units.size)
         if progress and len(user_ids) % 100_000 == 0:
             progress(f"read {len(user_ids)} users")
     if not user_ids:
         raise LedgerError(path, None, "no users (the ledger has only a header)")
     return Ledger(str(path), tuple(assets), tuple(decimal_list), user_ids, offsets.array(), asset_ids.array(),
-                  units.array())
+                  units.array(), margin)
 
 
 def _user_id_problem(uid: str, key: str) -> str | None:
