@@ -403,6 +403,15 @@ class SolvencyCircuit:
         return out
 
 
+def key_values(totals, debts) -> list:
+    """A margin round's total per key: asset j's equity total at ``equity_key(j)``, its debt total at
+    ``debt_key(j)``, 0 for the empty key and the surplus words (their totals stay private)."""
+    out = [0] * (FIRST_ASSET_KEY + 2 * len(totals))
+    for j, (t, d) in enumerate(zip(totals, debts, strict=True), start=1):
+        out[equity_key(j)], out[debt_key(j)] = t, d
+    return out
+
+
 def key_totals(assets: np.ndarray, balances: np.ndarray, keys: int) -> list:
     """Exact sum of the balances under every key 0 .. keys - 1 (Python ints)."""
     a = assets.ravel().astype(np.int64)

@@ -77,10 +77,20 @@ class RoundStatement:
     inclusion_commitment: G1Point
     proof: bytes
     verifying_key: VerifyingKey
+    # A margin round: its prices and ratios (zksolvency.margin.MarginTerms) and, in public mode, the debt
+    # total per asset (the "totals" are then the equity totals).
+    margin: object = None
+    debts: tuple | None = None
 
     @property
     def n(self) -> int:
         return 1 << self.log_n
+
+    def shape(self):
+        """The round's circuit shape (ValueError if the stated one is not a solvency circuit)."""
+        from zksolvency.circuits.solvency import SolvencyShape
+
+        return SolvencyShape(self.log_n, self.slots, self.private_totals, self.margin is not None)
 
     @property
     def values_name(self) -> str:
@@ -101,7 +111,23 @@ class RoundStatement:
             "inclusion_commitment": self.inclusion_commitment.hex(),
             "proof": "0x" + self.proof.hex(),
             "verifying_key": self.verifying_key.to_json(),
+            **self._margin_json(),
         }
+
+    def _margin_json(self) -> dict:
+        if self.margin is None:
+            return {}
+        from zksolvency.margin import QUOTE, QUOTE_DECIMALS
+
+        names = [a.name for a in self.assets]
+        out = {
+            "quote": {"name": QUOTE, "decimals": QUOTE_DECIMALS},
+            "prices": {a: str(p) for a, p in zip(names, self.margin.prices)},
+            "collateral_ratios_bps": {a: r for a, r in zip(names, self.margin.ratios)},
+        }
+        if not self.private_totals:
+            out["debts"] = {a: str(d) for a, d in zip(names, self.debts)}
+        return out
 
     def save(self, path) -> None:
         write_atomic(Path(path), canonical_json(self.to_json()))
@@ -121,7 +147,9 @@ class RoundStatement:
             raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {mode[:40]!r}")
         private = mode == "private"
         values_name = "reserves" if private else "totals"
-        _exact_keys(obj, where, ROUND_FIELDS + (values_name,))
+        margin = isinstance(obj, dict) and "prices" in obj
+        margin_fields = (MARGIN_FIELDS + (() if private else ("debts",))) if margin else ()
+        _exact_keys(obj, where, ROUND_FIELDS + (values_name,) + margin_fields)
         if f.text("format") != ROUND_FORMAT:
             raise ArtifactError(f"{where}: format {obj['format'][:40]!r} is not {ROUND_FORMAT!r}")
         round_id = _round_id(f)
@@ -152,7 +180,42 @@ class RoundStatement:
             vk = VerifyingKey.from_json(f.get("verifying_key", dict))
         except EncodingError as e:
             raise ArtifactError(f"{where}: {e}") from None
-        return RoundStatement(round_id, timestamp, private, assets, slots, log_n, values, public, commitment, proof, vk)
+        terms, debts = _margin_terms(f, names, private) if margin else (None, None)
+        return RoundStatement(round_id, timestamp, private, assets, slots, log_n, values, public, commitment, proof, vk,
+                              terms, debts)
+
+
+MARGIN_FIELDS = ("quote", "prices", "collateral_ratios_bps")
+
+
+def _margin_terms(f: "_Fields", names, private: bool):
+    """A margin round's prices, ratios and (public mode) debt totals, each naming every asset exactly once."""
+    from zksolvency.margin import QUOTE, QUOTE_DECIMALS, MarginError, MarginTerms
+
+    where = f.where
+    quote = f.get("quote", dict)
+    if quote != {"name": QUOTE, "decimals": QUOTE_DECIMALS}:
+        raise ArtifactError(f"{where}: quote must be {{'name': {QUOTE!r}, 'decimals': {QUOTE_DECIMALS}}}")
+
+    def per_asset(key: str, parse):
+        raw = f.get(key, dict)
+        if sorted(raw) != sorted(names):
+            raise ArtifactError(f"{where}: {key} must name every asset exactly once")
+        return tuple(parse(raw[name], f"{where}: {key}.{name}") for name in names)
+
+    def ratio(value, at):
+        if type(value) is not int:
+            raise ArtifactError(f"{at} must be a whole number of basis points")
+        return value
+
+    prices = per_asset("prices", _decimal_string)
+    ratios = per_asset("collateral_ratios_bps", ratio)
+    try:
+        terms = MarginTerms(prices, ratios)
+    except MarginError as e:
+        raise ArtifactError(f"{where}: {e}") from None
+    debts = None if private else per_asset("debts", _decimal_string)
+    return terms, debts
 
 
 # The fields of round.json besides "totals" (public mode) or "reserves" (private mode).

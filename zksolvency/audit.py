@@ -80,7 +80,7 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
     The on-chain verifier has its key compiled in (``audit-deployment`` pins it).
     """
     try:
-        shape = SolvencyShape(statement.log_n, statement.slots, statement.private_totals)
+        shape = statement.shape()
     except ValueError as e:
         raise VerificationError(f"the round's shape is not a solvency circuit: {e}") from None
     circuit = SolvencyCircuit(shape)
@@ -89,7 +89,7 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
     if vk.log_n != statement.log_n:
         raise VerificationError("the verifying key is for another number of rows")
     tag = round_tag(statement.round_id, statement.timestamp, [(a.name, a.decimals) for a in statement.assets])
-    expected = (tag,) + tuple(statement.values)
+    expected = tuple(statement_inputs(statement, circuit, tag))
     if tuple(statement.public_inputs) != expected:
         raise VerificationError(
             f"the public inputs are not the round tag (round id, time, asset names and decimals) and the stated "
@@ -99,6 +99,24 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
     if verified.commitment(circuit.inclusion) != statement.inclusion_commitment:
         raise VerificationError("the inclusion commitment is not the proof's")
     return VerifiedRound(statement, circuit, verified)
+
+
+def statement_inputs(statement: RoundStatement, circuit, tag: int) -> list:
+    """The public inputs the round's statement means: [tag, values] (spot), or the margin circuit's pairs of
+    (value, weight) per key, the weights made from the stated prices and ratios (a price the round does not
+    state cannot enter the proof)."""
+    if statement.margin is None:
+        return [tag] + list(statement.values)
+    from zksolvency.circuits.solvency import key_values
+    from zksolvency.margin import MarginError
+
+    try:
+        weights = statement.margin.weights([a.decimals for a in statement.assets])
+    except MarginError as e:
+        raise VerificationError(f"the round's prices: {e}") from None
+    if statement.private_totals:
+        return circuit.margin_public_inputs(tag, weights, reserves=list(statement.values))
+    return circuit.margin_public_inputs(tag, weights, key_values(statement.values, statement.debts))
 
 
 def round_keys(verified: VerifiedRound) -> InclusionKeys:

@@ -34,11 +34,13 @@ def _input_errors() -> tuple:
     from zksolvency.chain import ChainError
     from zksolvency.encoding import EncodingError
     from zksolvency.ingest import LedgerError, SpecError
+    from zksolvency.margin import MarginError
     from zksolvency.prover.srs import SetupError
     from zksolvency.round import RoundError
     from zksolvency.store import StoreError
 
-    return (ArtifactError, ChainError, EncodingError, LedgerError, SpecError, SetupError, RoundError, StoreError)
+    return (ArtifactError, ChainError, EncodingError, LedgerError, MarginError, SpecError, SetupError, RoundError,
+            StoreError)
 
 
 def connect(rpc: str):

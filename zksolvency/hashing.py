@@ -22,6 +22,11 @@ cannot be shown to another audience under other labels::
     round_tag = t_K mod r
 
 The registry computes the same chain from its registered assets' decimals.
+
+In a margin round every record of a user with debts carries the user's account
+key, ``account_key = keccak256("zksolvency/account/v1" | user prefix) mod r``
+(a user without debts has account 0): the key under which the circuit sums the
+account's collateral and debt. Its owner recomputes it, like the record hash.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from zksolvency.verifier.transcript import keccak256
 
 RECORD_DOMAIN = b"zksolvency/record/v1"
 ROUND_DOMAIN = b"zksolvency/round/v2"
+ACCOUNT_DOMAIN = b"zksolvency/account/v1"
 SALT_BYTES = 32
 WORD_BYTES = 32
 
@@ -60,3 +66,8 @@ def round_tag(round_id: str, timestamp: str, assets) -> int:
     for name, decimals in assets:
         t = keccak256(t + keccak256(name.encode("utf-8")) + bytes([decimals]))
     return int.from_bytes(t, "big") % R_MODULUS
+
+
+def account_key(prefix: bytes) -> int:
+    """A margin account's key, from its user prefix (``user_prefix``)."""
+    return int.from_bytes(keccak256(ACCOUNT_DOMAIN + prefix), "big") % R_MODULUS

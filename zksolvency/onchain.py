@@ -19,7 +19,7 @@ REGISTRY_SOURCE = CONTRACTS / "SolvencyRegistry.sol"
 
 
 def circuit_of(statement: RoundStatement) -> SolvencyCircuit:
-    return SolvencyCircuit(SolvencyShape(statement.log_n, statement.slots, statement.private_totals))
+    return SolvencyCircuit(statement.shape())
 
 
 # The contracts are deployed once and called every round: the optimizer is told so (runs), which
@@ -33,7 +33,9 @@ MAX_CODE_BYTES = 24_576
 
 def compile_round_contracts(statement: RoundStatement) -> dict:
     """The round's generated verifier and the registry, compiled together (``compile_contracts``)."""
-    return compile_contracts(SolvencyShape(statement.log_n, statement.slots, statement.private_totals),
+    if statement.margin is not None:
+        raise ChainError("the registry does not take margin rounds yet: verify this round with `zksolvency verify`")
+    return compile_contracts(statement.shape(),
                              statement.verifying_key)
 
 
@@ -131,6 +133,8 @@ def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
 def publish(w3, registry, owner, statement: RoundStatement):
     """Submit the round; in private mode the registry reads the reserves of its registered assets, in the units
     it registered, which must be the round's. Returns the receipt."""
+    if statement.margin is not None:
+        raise ChainError("the registry does not take margin rounds yet: verify this round with `zksolvency verify`")
     for a in statement.assets:
         registered, decimals, _, _ = registry.functions.assetOf(a.name).call()
         if not registered:
@@ -319,8 +323,7 @@ def audit_deployment(w3, registry_address: str, srs, statement: RoundStatement) 
     from zksolvency.round import verifying_key_for
 
     expected_vk = verifying_key_for(statement, srs)
-    audit = audit_against(w3, registry_address, SolvencyShape(statement.log_n, statement.slots,
-                                                              statement.private_totals), expected_vk)
+    audit = audit_against(w3, registry_address, statement.shape(), expected_vk)
     if statement.verifying_key != expected_vk:
         return dataclasses.replace(audit, differences=("the round's verifying key is not the circuit's for this SRS",)
                                    + audit.differences)

@@ -30,13 +30,15 @@ import numpy as np
 
 from zksolvency.artifacts import Asset, RoundStatement
 from zksolvency.circuits.solvency import (
+    FIRST_ASSET_KEY,
     MIN_LOG_SIZE,
     RECORD_ROWS,
     RESERVE_BITS,
     SolvencyCircuit,
     SolvencyShape,
+    key_values,
 )
-from zksolvency.hashing import SALT_BYTES, record_hash, round_tag, user_prefix
+from zksolvency.hashing import SALT_BYTES, account_key, record_hash, round_tag, user_prefix
 from zksolvency.store import STORE_NAME, write_store
 
 ROUND_FILE = "round.json"
@@ -136,9 +138,11 @@ def random_places(places: int, records: int) -> np.ndarray:
             return order[:records]
 
 
-def log_size_for(records: int, assets: int, private_totals: bool) -> int:
-    """The smallest domain holding the records, two rows each (and, in private mode, a total per asset)."""
-    needed = max(RECORD_ROWS * records, assets if private_totals else 1)
+def log_size_for(records: int, assets: int, private_totals: bool, margin: bool = False) -> int:
+    """The smallest domain holding the records, two rows each (and, in private mode, a total per asset; in a
+    margin round, a row per key)."""
+    needed = max(RECORD_ROWS * records, assets if private_totals else 1,
+                 FIRST_ASSET_KEY + 2 * assets if margin else 1)
     return max(MIN_LOG_SIZE, (needed - 1).bit_length())
 
 
@@ -200,7 +204,7 @@ def verifying_key_for(statement: RoundStatement, srs):
     """The verifying key of the round's circuit shape made from ``srs`` (for ``verify --srs``)."""
     from zksolvency.prover.plonk import keygen
 
-    shape = SolvencyShape(statement.log_n, statement.slots, statement.private_totals)
+    shape = statement.shape()
     if statement.log_n > srs.max_log_size:
         raise RoundError(f"the SRS serves up to 2^{srs.max_log_size} rows; the round has 2^{statement.log_n}")
     circuit = SolvencyCircuit(shape)
@@ -212,8 +216,47 @@ def check_output_dir(out: Path) -> None:
         raise RoundError(f"{out}: already exists and is not an empty directory (a round is never overwritten)")
 
 
+def margin_entries(ledger, terms):
+    """A margin ledger's entries as circuit keys (``equity_key``/``debt_key``), with every indebted user's
+    surplus words first: (offsets, keys, units, has_debt per user). RoundError for an undercollateralized user."""
+    from zksolvency.ingest import shown
+    from zksolvency.margin import MarginError, surplus, surplus_slots
+
+    k = len(ledger.assets)
+    ids = ledger.asset_ids.astype(np.int64)
+    keys = np.where(ids > k, 2 * (ids - k) + FIRST_ASSET_KEY - 1, 2 * ids + FIRST_ASSET_KEY - 2)
+    offsets = np.asarray(ledger.offsets, dtype=np.int64)
+    entry_user = np.repeat(np.arange(ledger.users, dtype=np.int64), np.diff(offsets))
+    has_debt = np.zeros(ledger.users, dtype=bool)
+    has_debt[entry_user[ids > k]] = True
+    unit_prices = terms.unit_prices(ledger.decimals)
+    extra_user, extra_key, extra_units = [], [], []
+    for u in np.flatnonzero(has_debt).tolist():
+        entries = ledger.balances_of(u)
+        value = surplus({a: b for a, b in entries if a <= k}, {a - k: b for a, b in entries if a > k},
+                        unit_prices, terms.ratios)
+        if value < 0:
+            raise RoundError(f"user {shown(ledger.user_ids[u])} is undercollateralized: their collateral after "
+                             "haircuts does not cover their debt at the round's prices")
+        try:
+            words = surplus_slots(value)
+        except MarginError as e:
+            raise RoundError(f"user {shown(ledger.user_ids[u])}: {e}") from None
+        for key, word in words:
+            extra_user.append(u)
+            extra_key.append(key)
+            extra_units.append(word)
+    all_user = np.concatenate([entry_user, np.array(extra_user, dtype=np.int64)])
+    all_key = np.concatenate([keys, np.array(extra_key, dtype=np.int64)])
+    all_units = np.concatenate([ledger.units, np.array(extra_units, dtype=np.uint64)])
+    order = np.lexsort((all_key, all_user))
+    new_offsets = np.zeros(ledger.users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(all_user, minlength=ledger.users), out=new_offsets[1:])
+    return new_offsets, all_key[order].astype(np.uint32), all_units[order], has_debt
+
+
 def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool = False, reserves=None,
-                progress=None) -> Round:
+                progress=None, terms=None) -> Round:
     """Prove a round of ``ledger`` (``zksolvency.ingest.Ledger``) with ``srs``; nothing is written."""
     from zksolvency.prover.field import Fr
     from zksolvency.prover.g1 import encode
@@ -224,10 +267,10 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
     say = progress or (lambda message: None)
     started = time.perf_counter()
     check_round_id(round_id)
-    if getattr(ledger, "margin", False):
-        raise RoundError("the ledger has debt columns: margin rounds are not yet proven end to end "
-                         "(the margin circuit exists; the round, its files and verifiers follow)")
     names = tuple(ledger.assets)
+    margin = getattr(ledger, "margin", False) or terms is not None
+    if margin and terms is None:
+        raise RoundError("the ledger has debt columns: a margin round needs --prices")
     totals = [int(t) for t in ledger.totals()]
     if private_totals:
         if reserves is None or sorted(reserves) != sorted(names):
@@ -235,20 +278,30 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
             raise RoundError(f"private totals need --reserves for every asset (missing: {', '.join(missing)})")
         values = [int(reserves[a]) for a in names]
         for name, total, reserve in zip(names, totals, values):
-            if total > reserve:
+            if total > reserve and not margin:
                 raise InsolventError(f"insolvent: {name} liabilities exceed the reserves given for it")
             if reserve >> RESERVE_BITS:
                 raise RoundError(f"--reserves: {name} must stay below 2^{RESERVE_BITS} units")
     else:
         values = totals
 
-    plan = plan_records(ledger.offsets, ledger.asset_ids, ledger.units, slots)
-    log_n = log_size_for(plan.records, len(names), private_totals)
+    debts = ledger.debt_totals() if margin else None
+    if margin:
+        weights = terms.weights(ledger.decimals)
+        if private_totals:
+            for name, total, debt, reserve in zip(names, totals, debts, values):
+                if total - debt > reserve:
+                    raise InsolventError(f"insolvent: {name} equity less debt exceeds the reserves given for it")
+        offsets, entry_keys, entry_units, has_debt = margin_entries(ledger, terms)
+        plan = plan_records(offsets, entry_keys, entry_units, slots)
+    else:
+        plan = plan_records(ledger.offsets, ledger.asset_ids, ledger.units, slots)
+    log_n = log_size_for(plan.records, len(names), private_totals, margin)
     if log_n > srs.max_log_size:
         raise RoundError(
             f"the round needs 2^{log_n} rows; the SRS serves up to 2^{srs.max_log_size} (set up a larger one)"
         )
-    shape = SolvencyShape(log_n, slots, private_totals)
+    shape = SolvencyShape(log_n, slots, private_totals, margin)
     if len(names) > shape.max_assets():
         raise RoundError(f"{len(names)} assets exceed the {shape.max_assets()} this circuit shape can index")
     say(f"a table of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows")
@@ -269,11 +322,25 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
 
     circuit = SolvencyCircuit(shape)
     say("building the witness")
-    witness = circuit.witness(table_hash, table_assets, table_units,
-                              totals if private_totals else None, values if private_totals else None)
     timestamp = default_round_id()
     labels = tuple(Asset(a, d) for a, d in zip(names, ledger.decimals))
-    public_inputs = [round_tag(round_id, timestamp, [(a.name, a.decimals) for a in labels])] + values
+    tag = round_tag(round_id, timestamp, [(a.name, a.decimals) for a in labels])
+    if margin:
+        table_accounts = np.zeros((shape.records, 4), dtype=np.uint64)
+        table_margin = np.zeros(shape.records, dtype=bool)
+        record_margin = has_debt[plan.user]
+        accounts = [account_key(user_prefix(round_id, ledger.user_ids[u], salts[u])) if has_debt[u] else 0
+                    for u in range(ledger.users)]
+        table_accounts[places] = Fr.canonical_limbs([accounts[u] for u in plan.user.tolist()])
+        table_margin[places] = record_margin
+        witness = circuit.margin_witness(table_hash, table_assets, table_units, table_accounts, table_margin,
+                                         weights, values if private_totals else None)
+        public_inputs = circuit.margin_public_inputs(
+            tag, weights, key_values(totals, debts), values if private_totals else None)
+    else:
+        witness = circuit.witness(table_hash, table_assets, table_units,
+                                  totals if private_totals else None, values if private_totals else None)
+        public_inputs = [tag] + values
     srs = srs.truncated(log_n)
     say("proving")
     proof_started = time.perf_counter()
@@ -301,6 +368,8 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
         inclusion_commitment=commitment,
         proof=proof,
         verifying_key=pk.vk,
+        margin=terms if margin else None,
+        debts=tuple(debts) if margin and not private_totals else None,
     )
     timings = {
         "seconds": time.perf_counter() - started,

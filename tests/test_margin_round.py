@@ -1,0 +1,182 @@
+"""Margin rounds end to end in Python: a ledger with debt columns and a prices file proves, round.json carries
+prices, ratios and debts, and a statement whose prices, ratios or totals differ from the proof's is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from zksolvency.artifacts import ArtifactError, RoundStatement
+from zksolvency.audit import Pin, verify_round
+from zksolvency.ingest import LedgerError, read_ledger
+from zksolvency.margin import MarginError, MarginTerms, read_prices, surplus, surplus_slots
+from zksolvency.round import RoundError, InsolventError, margin_entries, prove_round
+from zksolvency.verifier.plonk import VerificationError
+
+DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6, "DOGE": 8}
+LEDGER = """user_id,BTC,BTC:debt,ETH,ETH:debt,USDT,USDT:debt,DOGE
+alice,1,,,,,50000,
+bob,,0.1,2,,20000,,
+carol,2,,0.5,,100,,1000
+dave,,,,1,,,
+erin,,,3,1,,,
+frank,,,,,10,10,
+"""
+PRICES = "asset,price,ratio_bps\nBTC,65000,9000\nETH,3000.5,8500\nUSDT,1,10000\nDOGE,0.12345678,0\n"
+
+
+def _files(tmp_path, ledger=LEDGER, prices=PRICES):
+    (tmp_path / "ledger.csv").write_text(ledger)
+    (tmp_path / "prices.csv").write_text(prices)
+    led = read_ledger(tmp_path / "ledger.csv", DECIMALS)
+    return led, tmp_path / "prices.csv"
+
+
+@pytest.fixture(scope="module")
+def rounds(tmp_path_factory, dev_srs):
+    d = tmp_path_factory.mktemp("margin")
+    # dave owes 1 ETH with nothing: the honest ledger leaves him out below.
+    led, prices = _files(d, LEDGER.replace("dave,,,,1,,,\n", ""))
+    terms = read_prices(prices, led.assets, led.decimals)
+    public = prove_round(led, dev_srs, "m-public", terms=terms)
+    net = [t - b for t, b in zip(led.totals(), led.debt_totals())]
+    reserves = {a: max(v, 0) + 1 for a, v in zip(led.assets, net)}
+    private = prove_round(led, dev_srs, "m-private", private_totals=True, reserves=reserves, terms=terms)
+    return led, terms, public, private
+
+
+def test_surplus_is_exact_and_split_into_words():
+    assert surplus({1: 10}, {2: 3}, [5, 7], [9_000, 0]) == 10 * 5 * 9_000 - 3 * 7 * 10_000
+    value = (5 << 128) + 7
+    assert surplus_slots(value) == [(1, 7), (3, 5)]
+    with pytest.raises(MarginError):
+        surplus_slots(-1)
+    with pytest.raises(MarginError):
+        surplus_slots(1 << 192)
+
+
+def test_margin_rounds_verify_and_state_their_terms(rounds):
+    led, terms, public, private = rounds
+    for rnd in (public, private):
+        st = RoundStatement.from_json(json.loads(json.dumps(rnd.statement.to_json())))
+        assert st == rnd.statement and st.margin == terms
+        verify_round(st, allow_insecure_srs=True)
+    assert public.statement.values == tuple(led.totals())
+    assert public.statement.debts == tuple(led.debt_totals()) and public.statement.debts[2] == 50_010 * 10**6
+    assert "debts" not in private.statement.to_json() and "totals" not in private.statement.to_json()
+    assert public.statement.to_json()["prices"]["ETH"] == "300050000000"
+
+
+def test_indebted_users_carry_their_exact_surplus(rounds):
+    led, terms, public, _ = rounds
+    offsets, keys, units, has_debt = margin_entries(led, terms)
+    prices = terms.unit_prices(led.decimals)
+    for u, uid in enumerate(led.user_ids):
+        entries = list(zip(keys[offsets[u]:offsets[u + 1]].tolist(), units[offsets[u]:offsets[u + 1]].tolist()))
+        words = [(k, v) for k, v in entries if 1 <= k <= 3]
+        assert has_debt[u] == bool(words or any(k >= 4 and k % 2 for k, _ in entries)), uid
+        if has_debt[u]:
+            bal = led.balances_of(u)
+            k = len(led.assets)
+            value = surplus({a: b for a, b in bal if a <= k}, {a - k: b for a, b in bal if a > k}, prices,
+                            terms.ratios)
+            assert sum(v << (64 * (key - 1)) for key, v in words) == value
+        assert [k for k, _ in entries] == sorted(k for k, _ in entries)
+
+
+@pytest.mark.parametrize("change", [
+    ("prices", "BTC", "130000"),      # a price other than the one proven
+    ("prices", "USDT", "2"),
+    ("collateral_ratios_bps", "ETH", 10_000),  # a laxer haircut
+    ("debts", "USDT", "0"),           # debts published as none
+    ("totals", "BTC", "1"),
+])
+def test_a_statement_other_than_the_proofs_is_refused(rounds, change):
+    _, _, public, _ = rounds
+    obj = public.statement.to_json()
+    field, asset, value = change
+    obj[field][asset] = value
+    st = RoundStatement.from_json(obj)
+    forged = dataclasses.replace(st, public_inputs=tuple(_inputs_of(st)))
+    for candidate in (st, forged):  # with the old public inputs, and with ones rebuilt from the forged terms
+        with pytest.raises(VerificationError):
+            verify_round(candidate, allow_insecure_srs=True)
+
+
+def _inputs_of(st):
+    from zksolvency.audit import statement_inputs
+    from zksolvency.circuits.solvency import SolvencyCircuit
+    from zksolvency.hashing import round_tag
+
+    tag = round_tag(st.round_id, st.timestamp, [(a.name, a.decimals) for a in st.assets])
+    return statement_inputs(st, SolvencyCircuit(st.shape()), tag)
+
+
+def test_a_spot_key_cannot_pass_for_a_margin_round(rounds):
+    """A margin round.json stripped of its margin fields is a spot statement whose key is not the margin one."""
+    _, _, public, _ = rounds
+    obj = public.statement.to_json()
+    for k in ("prices", "collateral_ratios_bps", "debts", "quote"):
+        del obj[k]
+    st = RoundStatement.from_json(obj)
+    with pytest.raises(VerificationError):
+        verify_round(st, allow_insecure_srs=True)
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda o: o.pop("debts"), "missing field 'debts'"),
+    (lambda o: o.update(quote={"name": "EUR", "decimals": 8}), "quote must be"),
+    (lambda o: o["collateral_ratios_bps"].update(BTC=10_001), "collateral ratio must be 0 to 10000"),
+    (lambda o: o["collateral_ratios_bps"].update(BTC="9000"), "whole number of basis points"),
+    (lambda o: o["prices"].update(BTC="0"), "price must be positive"),
+    (lambda o: o["prices"].pop("BTC"), "prices must name every asset"),
+])
+def test_malformed_margin_fields_are_refused(rounds, edit, reason):
+    obj = rounds[2].statement.to_json()
+    edit(obj)
+    with pytest.raises(ArtifactError, match=reason):
+        RoundStatement.from_json(obj)
+
+
+def test_an_undercollateralized_customer_stops_the_round(tmp_path, dev_srs):
+    led, prices = _files(tmp_path)
+    terms = read_prices(prices, led.assets, led.decimals)
+    with pytest.raises(RoundError, match="user dave is undercollateralized"):
+        prove_round(led, dev_srs, "m", terms=terms)
+
+
+def test_a_margin_ledger_needs_prices_for_every_asset(tmp_path, dev_srs):
+    led, _ = _files(tmp_path)
+    with pytest.raises(RoundError, match="needs --prices"):
+        prove_round(led, dev_srs, "m")
+    for text, reason in [
+        ("asset,price,ratio_bps\nBTC,65000,9000\n", "no price for ETH"),
+        ("asset,price,ratio_bps\nBTC,65000,9000\nBTC,1,1\n", "prices.csv:3: column 1 \\(asset\\): a second price"),
+        ("asset,price\n", "prices.csv:1: the header must be"),
+        ("asset,price,ratio_bps\nBTC,-1,9000\n", "prices.csv:2: column 2 \\(price\\): negative amount"),
+        ("asset,price,ratio_bps\nBTC,0.000000001,9000\n", "prices.csv:2: column 2 \\(price\\).*more than 8"),
+        ("asset,price,ratio_bps\nBTC,1,10001\n", "prices.csv:2: column 3 \\(ratio_bps\\)"),
+        ("asset,price,ratio_bps\nXRP,1,1\n", "prices.csv:2: column 1 \\(asset\\): XRP is not an asset"),
+    ]:
+        (tmp_path / "prices.csv").write_text(text)
+        with pytest.raises(LedgerError, match=reason):
+            read_prices(tmp_path / "prices.csv", led.assets, led.decimals)
+
+
+def test_private_margin_rounds_compare_equity_less_debt_with_reserves(tmp_path, dev_srs):
+    led, prices = _files(tmp_path, LEDGER.replace("dave,,,,1,,,\n", ""))
+    terms = read_prices(prices, led.assets, led.decimals)
+    net = {a: t - b for a, t, b in zip(led.assets, led.totals(), led.debt_totals())}
+    reserves = {a: max(v, 0) for a, v in net.items()}
+    reserves["BTC"] -= 1
+    with pytest.raises(InsolventError, match="BTC equity less debt exceeds"):
+        prove_round(led, dev_srs, "m", private_totals=True, reserves=reserves, terms=terms)
+
+
+def test_a_price_too_precise_for_the_decimals_is_refused():
+    """An asset of 0 decimals beside one of 30: its smallest unit is worth 2^63 * 10^30 units, past 2^128."""
+    with pytest.raises(MarginError, match="2\\^128"):
+        MarginTerms((1 << 63, 1), (1, 1)).weights([0, 30])
+    assert MarginTerms((1 << 63, 1), (1, 1)).weights([8, 18])
