@@ -24,7 +24,7 @@ $(PEER): benches/peer/package.json benches/peer/package-lock.json
 $(CHAIN): contracts/package.json contracts/package-lock.json
 	npm ci --prefix contracts --no-audit --no-fund
 
-# The main job: a whole round on the bundled sample ledger (3,000 users, 7 assets).
+# The main job: a whole round on the bundled sample ledger (3,000 users, 7 assets), then a margin round.
 DEMO      := build/demo
 DEMO_CLI  := $(VENV)/bin/zksolvency
 DECIMALS  := BTC=8,ETH=9,USDT=6,USDC=6,SOL=9,DOGE=8,XRP=6
@@ -43,6 +43,13 @@ demo: setup $(CHAIN)
 	$(DEMO_CLI) verify-inclusion $(DEMO)/alice-0.json --user-id alice-0 --round $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
 	$(DEMO_CLI) inclusion $(DEMO)/round --user "bob-1" --out $(DEMO)/bob-1.json
 	$(DEMO_CLI) verify-inclusion $(DEMO)/bob-1.json --user-id bob-1 --round $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
+	@echo "== a margin round: the same users, a third of them borrowing against collateral at public prices"
+	$(DEMO_CLI) prove zksolvency/data/sample_margin_ledger.csv --prices zksolvency/data/sample_prices.csv \
+		--srs $(DEMO)/srs.bin --decimals $(DECIMALS) --round-id demo-margin --out $(DEMO)/margin
+	$(DEMO_CLI) verify $(DEMO)/margin/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
+	@echo "== a borrower checks their equity, debt and collateral"
+	$(DEMO_CLI) inclusion $(DEMO)/margin --user alice-0 --out $(DEMO)/margin-alice-0.json
+	$(DEMO_CLI) verify-inclusion $(DEMO)/margin-alice-0.json --user-id alice-0 --round $(DEMO)/margin/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
 
 test: setup $(CHAIN)
 	$(PY) -m pytest

@@ -102,7 +102,9 @@ def paths(statement, keys, registry, measure_gas=True):
 
 def test_the_table_holds_every_rule_and_honest_twins():
     verdicts = {c["verdict"] for c in CASES} | {c["verdict"] for c in RECORD_CASES}
-    assert verdicts >= {r.name for r in Rule if r not in (Rule.VALID, Rule.ROUND_RECORD)} | {"VALID", "MALFORMED"}
+    # SURPLUS is a margin rule: tests/test_margin_round.py drives it (margin rounds have no chain path yet).
+    spot = {r.name for r in Rule if r not in (Rule.VALID, Rule.ROUND_RECORD, Rule.SURPLUS)}
+    assert verdicts >= spot | {"VALID", "MALFORMED"}
     assert sum(c["verdict"] == "VALID" for c in CASES) >= 5
 
 

@@ -180,3 +180,121 @@ def test_a_price_too_precise_for_the_decimals_is_refused():
     with pytest.raises(MarginError, match="2\\^128"):
         MarginTerms((1 << 63, 1), (1, 1)).weights([0, 30])
     assert MarginTerms((1 << 63, 1), (1, 1)).weights([8, 18])
+
+
+def _check(rnd, u, inclusion=None, names=None):
+    from zksolvency.audit import check_inclusion, round_keys
+
+    st = rnd.statement
+    keys = round_keys(verify_round(st, allow_insecure_srs=True))
+    inclusion = inclusion or rnd.inclusion_file(u)
+    return check_inclusion(inclusion, keys, st.round_id, names or [a.name for a in st.assets], rnd.user_ids[u])
+
+
+def test_every_customer_checks_equity_debt_and_surplus(rounds):
+    led, terms, public, private = rounds
+    k = len(led.assets)
+    for rnd in (public, private):
+        for u in range(led.users):
+            balances = _check(rnd, u)
+            for a, units in led.balances_of(u):
+                label = led.assets[a - 1] if a <= k else led.assets[a - k - 1] + ":debt"
+                assert balances[label] == units
+
+
+def _edit(rnd, u, edit):
+    inclusion = rnd.inclusion_file(u)
+    records = [list(map(list, r.slots)) for r in inclusion.records]
+    edit(records)
+    return dataclasses.replace(inclusion, records=tuple(
+        dataclasses.replace(r, slots=tuple(map(tuple, s))) for r, s in zip(inclusion.records, records)))
+
+
+def _user(led, uid):
+    return led.user_ids.index(uid)
+
+
+@pytest.mark.parametrize("uid, edit, rule", [
+    # alice: surplus:1, surplus:2, BTC, USDT:debt
+    ("alice", lambda rs: rs[0][0].__setitem__(1, rs[0][0][1] + 1), "SURPLUS"),
+    ("alice", lambda rs: rs[0][3].__setitem__(1, rs[0][3][1] - 1), "SURPLUS"),  # a smaller debt shown
+    ("alice", lambda rs: rs[0][3].__setitem__(0, "USDT"), "SURPLUS"),  # the debt shown as equity
+    ("alice", lambda rs: rs[0][3].__setitem__(0, "USDT:loan"), "UNKNOWN_ASSET"),
+    ("carol", lambda rs: rs[0].insert(0, ["surplus:1", 5]) or rs[0].pop(), "SURPLUS"),  # no debts, a surplus
+])
+def test_a_tampered_margin_file_is_refused(rounds, uid, edit, rule):
+    from zksolvency.verifier.inclusion import InclusionError
+
+    led, _, public, _ = rounds
+    u = _user(led, uid)
+    with pytest.raises(InclusionError) as e:
+        _check(public, u, _edit(public, u, edit))
+    assert e.value.rule.name == rule, str(e.value)
+
+
+def test_an_asset_named_like_a_slot_label_is_refused(rounds):
+    from zksolvency.verifier.inclusion import InclusionError
+
+    led, _, public, _ = rounds
+    names = ["surplus:1"] + [a.name for a in public.statement.assets][1:]
+    inclusion = dataclasses.replace(public.inclusion_file(0), assets=tuple(names))
+    with pytest.raises(InclusionError) as e:
+        _check(public, 0, inclusion, names)
+    assert e.value.rule.name == "ASSET_LIST"
+
+
+def test_a_debt_kept_under_another_account_fails_its_owners_check(tmp_path, dev_srs, monkeypatch):
+    """The exchange files every debtor under one account key: the proof holds (each debtor's surplus words are
+    exact, so the shared sum is zero), but no debtor's opening matches the account they compute for themselves."""
+    import zksolvency.round as round_module
+    from zksolvency.verifier.inclusion import InclusionError
+
+    led, prices = _files(tmp_path, LEDGER.replace("dave,,,,1,,,\n", ""))
+    terms = read_prices(prices, led.assets, led.decimals)
+    monkeypatch.setattr(round_module, "account_key", lambda prefix: 12345)
+    rnd = prove_round(led, dev_srs, "m-shared", terms=terms)
+    verify_round(rnd.statement, allow_insecure_srs=True)
+    for uid in ("alice", "bob", "erin", "frank"):
+        with pytest.raises(InclusionError) as e:
+            _check(rnd, _user(led, uid))
+        assert e.value.rule.name == "OPENING"
+    _check(rnd, _user(led, "carol"))  # no debts: account 0, as she expects
+
+
+def test_the_bundled_margin_sample_is_its_generators(tmp_path):
+    from importlib.resources import files
+
+    from zksolvency.sample import write_sample_margin_ledger, write_sample_prices
+
+    write_sample_margin_ledger(tmp_path / "m.csv", 3000)
+    write_sample_prices(tmp_path / "p.csv")
+    data = files("zksolvency") / "data"
+    assert (tmp_path / "m.csv").read_bytes() == (data / "sample_margin_ledger.csv").read_bytes()
+    assert (tmp_path / "p.csv").read_bytes() == (data / "sample_prices.csv").read_bytes()
+
+
+def test_the_cli_proves_a_margin_round_and_a_borrower_checks_it(tmp_path, dev_srs):
+    from click.testing import CliRunner
+
+    from zksolvency.cli import main
+
+    dev_srs.truncated(9).save(tmp_path / "srs.bin")
+    (tmp_path / "ledger.csv").write_text(LEDGER.replace("dave,,,,1,,,\n", ""))
+    (tmp_path / "prices.csv").write_text(PRICES)
+    spec = ",".join(f"{a}={d}" for a, d in DECIMALS.items())
+    run = CliRunner().invoke
+    base = ["--srs", str(tmp_path / "srs.bin"), "--decimals", spec]
+    refused = run(main, ["prove", str(tmp_path / "ledger.csv"), *base, "--out", str(tmp_path / "x")])
+    assert refused.exit_code != 0 and "needs --prices" in refused.output and not (tmp_path / "x").exists()
+    r = run(main, ["prove", str(tmp_path / "ledger.csv"), *base, "--prices", str(tmp_path / "prices.csv"),
+                   "--out", str(tmp_path / "r"), "--round-id", "cli-m"])
+    assert r.exit_code == 0, r.output
+    v = run(main, ["verify", str(tmp_path / "r" / "round.json"), "--srs", str(tmp_path / "srs.bin"),
+                   "--allow-insecure-srs", "--json"])
+    report = json.loads(v.stdout)
+    assert report["valid"] and report["debts"]["USDT"] == str(50_010 * 10**6) and report["prices"]["BTC"]
+    assert run(main, ["inclusion", str(tmp_path / "r"), "--user", "alice", "--out", str(tmp_path / "a.json")]).exit_code == 0
+    c = run(main, ["verify-inclusion", str(tmp_path / "a.json"), "--user-id", "alice", "--round",
+                   str(tmp_path / "r" / "round.json"), "--srs", str(tmp_path / "srs.bin"), "--allow-insecure-srs"])
+    assert c.exit_code == 0, c.output
+    assert "covers your debt, 50000.00000000 USD" in c.output and "58500.00000000 USD" in c.output

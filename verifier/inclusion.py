@@ -44,7 +44,7 @@ from functools import lru_cache
 
 from py_ecc.optimized_bn128 import neg
 
-from zksolvency.circuits.solvency import BALANCE_BITS, RECORD_ROWS
+from zksolvency.circuits.solvency import BALANCE_BITS, FIRST_ASSET_KEY, RECORD_ROWS, SURPLUS_WORD_BITS
 from zksolvency.constants import Q_MODULUS, R_MODULUS
 from zksolvency.encoding import G1Point, G2Point
 from zksolvency.verifier.msm import lincomb
@@ -79,6 +79,9 @@ class Rule(IntEnum):
     USER_ID = 17  # the file is for another user id than the customer's
     ASSET_LIST = 18  # the file's asset names are not the round's K assets
     ROUND_RECORD = 19  # the registry's record of the round is not the round file's
+    # Margin rounds, checked after rule 12: an account's surplus words are exactly its haircut collateral value
+    # less its debt value, and only an account with debts has them.
+    SURPLUS = 20
 
 
 class InclusionError(Exception):
@@ -101,10 +104,18 @@ class InclusionKeys:
     g1: G1Point
     g2: G2Point
     tau_g2: G2Point
+    # A margin round: every key's weight (circuits.solvency.margin_weights, signed integers); slots are keyed
+    # 0 .. 2K + 3 instead of holding asset indices.
+    weights: tuple | None = None
 
     @property
     def n(self) -> int:
         return 1 << self.log_n
+
+    @property
+    def key_count(self) -> int:
+        """Slot labels run 0 .. key_count - 1."""
+        return len(self.weights) if self.weights is not None else self.asset_count + 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,10 @@ class Record:
     record_hash: int
     slots: tuple
     proof: tuple
+    # Margin rounds: the account key on both rows and each slot's weight, as the owner expects them
+    # (``margin_expectations``): the opened value includes them, so the table must hold exactly these.
+    account: int = 0
+    weights: tuple | None = None
 
 
 def combine(values, gamma: int) -> int:
@@ -126,8 +141,53 @@ def combine(values, gamma: int) -> int:
 
 
 def opened_value(record: Record, gamma: int) -> int:
-    """h + gamma asset_0 + gamma^2 units_0 + ..: the inclusion column's value at the record's row."""
-    return combine([record.record_hash] + [v for slot in record.slots for v in slot], gamma)
+    """h + gamma asset_0 + gamma^2 units_0 + ..: the inclusion column's value at the record's row.
+
+    A margin record opens h, its account on both rows, then (key, units, weight) per slot."""
+    if record.weights is None:
+        return combine([record.record_hash] + [v for slot in record.slots for v in slot], gamma)
+    values = [record.record_hash, record.account, record.account]
+    for (key, units), weight in zip(record.slots, record.weights, strict=True):
+        values += [key, units, weight % R_MODULUS]
+    return combine(values, gamma)
+
+
+def is_margin_account(records) -> bool:
+    """An account with debts: some slot holds a debt key."""
+    return any(key >= FIRST_ASSET_KEY and (key - FIRST_ASSET_KEY) % 2 for r in records for key, _ in r.slots)
+
+
+def slot_weights(keys: InclusionKeys, slots, margin_account: bool) -> tuple:
+    """Each slot's weight as its owner expects it: its key's, but 0 for the equity of an account without debts."""
+    out = []
+    for key, _ in slots:
+        w = keys.weights[key] if 0 <= key < len(keys.weights) else 0
+        equity = key >= FIRST_ASSET_KEY and (key - FIRST_ASSET_KEY) % 2 == 0
+        out.append(w if margin_account or not equity else 0)
+    return tuple(out)
+
+
+def check_surplus(keys: InclusionKeys, records) -> None:
+    """Margin rounds (rule 20): the surplus words are exactly sum units * weight over the account's other slots.
+
+    With its own slots exact, whatever else the table keys under this account sums to zero by itself (the
+    circuit's collateral sum), so no other row can borrow this account's collateral. An account without debts
+    has no surplus words (its equity is weighted 0)."""
+    if keys.weights is None:
+        return
+    margin = is_margin_account(records)
+    words, value = 0, 0
+    for r in records:
+        for key, units in r.slots:
+            if 1 <= key < FIRST_ASSET_KEY:
+                if not margin:
+                    raise InclusionError(Rule.SURPLUS, "surplus words in an account without debts")
+                words += units << (SURPLUS_WORD_BITS * (key - 1))
+            elif key >= FIRST_ASSET_KEY:
+                value += units * keys.weights[key]
+    if margin and words != value:
+        raise InclusionError(Rule.SURPLUS, "the surplus words are not this account's haircut collateral less its "
+                                           "debt at the round's prices")
 
 
 def check_shape(keys: InclusionKeys, records) -> None:
@@ -154,7 +214,7 @@ def check_canonical(keys: InclusionKeys, records) -> None:
         seen.add(r.row)
         for k, (asset, units) in enumerate(r.slots):
             at = f"{where}, slot {k}"
-            if not 0 <= asset <= keys.asset_count:
+            if not 0 <= asset < keys.key_count:
                 raise InclusionError(Rule.UNKNOWN_ASSET, f"{at}: not one of the round's {keys.asset_count} assets")
             if not 0 <= units < UNITS_BOUND:
                 raise InclusionError(Rule.UNITS_RANGE, f"{at}: {units} units is not below 2^64")
@@ -177,6 +237,7 @@ def check_canonical(keys: InclusionKeys, records) -> None:
 def check_records(keys: InclusionKeys, records) -> None:
     """Raise InclusionError unless ``records`` (a user's, in index order) are canonical and open correctly."""
     check_canonical(keys, records)
+    check_surplus(keys, records)
     for i, r in enumerate(records):
         if not 0 < r.record_hash < R_MODULUS:
             raise InclusionError(Rule.RECORD_HASH, f"record {i}: a zero hash is padding, not a record")

@@ -5,13 +5,28 @@ Both use only the verifier package and the circuit declaration, never the prover
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from zksolvency.artifacts import InclusionFile, RoundStatement
 from zksolvency.circuits.constraint_system import GAMMA
-from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
-from zksolvency.hashing import record_hash, round_tag, user_prefix
-from zksolvency.verifier.inclusion import InclusionError, InclusionKeys, Record, Rule, check_records
+from zksolvency.circuits.solvency import (
+    FIRST_ASSET_KEY,
+    SolvencyCircuit,
+    debt_key,
+    equity_key,
+    key_kind,
+)
+from zksolvency.hashing import account_key, record_hash, round_tag, user_prefix
+from zksolvency.verifier.inclusion import (
+    InclusionError,
+    InclusionKeys,
+    Record,
+    Rule,
+    check_records,
+    is_margin_account,
+    slot_weights,
+)
 from zksolvency.verifier.plonk import VerificationError, VerifiedProof, verify
 
 
@@ -122,25 +137,65 @@ def statement_inputs(statement: RoundStatement, circuit, tag: int) -> list:
 def round_keys(verified: VerifiedRound) -> InclusionKeys:
     """What a user's records are checked against, taken from a verified round."""
     st, vk = verified.statement, verified.statement.verifying_key
+    weights = None if st.margin is None else tuple(st.margin.weights([a.decimals for a in st.assets]))
     return InclusionKeys(st.log_n, st.slots, len(st.assets), st.inclusion_commitment,
-                         verified.verified.challenges[GAMMA], vk.g1, vk.g2, vk.tau_g2)
+                         verified.verified.challenges[GAMMA], vk.g1, vk.g2, vk.tau_g2, weights)
 
 
-def records_of(inclusion: InclusionFile, asset_names) -> list:
+DEBT_LABEL = ":debt"
+SURPLUS_LABEL = "surplus:"
+
+
+def slot_labels(asset_names, margin: bool) -> dict:
+    """Slot label -> index (spot: asset index 1..K) or key (margin: "BTC", "BTC:debt", "surplus:1".."surplus:3").
+
+    InclusionError (Rule.ASSET_LIST) if an asset's name is another slot's label (it would show one slot as another).
+    """
+    if not margin:
+        return {name: j for j, name in enumerate(asset_names, start=1)}
+    labels = {f"{SURPLUS_LABEL}{t}": t for t in range(1, FIRST_ASSET_KEY)}
+    for j, name in enumerate(asset_names, start=1):
+        for label, key in ((name, equity_key(j)), (name + DEBT_LABEL, debt_key(j))):
+            if label in labels:
+                raise InclusionError(Rule.ASSET_LIST, f"the asset name {label!r} is also a slot label of the round")
+            labels[label] = key
+    return labels
+
+
+def label_of(key: int, asset_names, margin: bool):
+    """The label an exported slot carries (None for an empty slot)."""
+    if key == 0:
+        return None
+    if not margin:
+        return asset_names[key - 1]
+    kind, at = key_kind(key, len(asset_names))
+    if kind == "surplus":
+        return f"{SURPLUS_LABEL}{at + 1}"
+    return asset_names[at - 1] + (DEBT_LABEL if kind == "debt" else "")
+
+
+def records_of(inclusion: InclusionFile, asset_names, keys: InclusionKeys | None = None) -> list:
     """The file's records as the integers every verifier checks: names as indices, hashes recomputed.
 
     An empty slot is asset 0; a name that is not one of the round's gets index
-    K + 1, which every verifier refuses (Rule.UNKNOWN_ASSET) in its place among
-    the rules.
+    K + 1 (margin: key 2K + 4), which every verifier refuses (Rule.UNKNOWN_ASSET)
+    in its place among the rules. In a margin round (``keys.weights``) each
+    record also carries the account key and slot weights its owner expects.
     """
-    index = {name: j for j, name in enumerate(asset_names, start=1)}
-    unknown = len(index) + 1
+    margin = keys is not None and keys.weights is not None
+    index = slot_labels(asset_names, margin)
+    unknown = FIRST_ASSET_KEY + 2 * len(asset_names) if margin else len(asset_names) + 1
     prefix = user_prefix(inclusion.round_id, inclusion.user_id, inclusion.salt)
     count = len(inclusion.records)
+    all_slots = [tuple((0 if name is None else index.get(name, unknown), units) for name, units in r.slots)
+                 for r in inclusion.records]
     out = []
-    for k, r in enumerate(inclusion.records):
-        slots = tuple((0 if name is None else index.get(name, unknown), units) for name, units in r.slots)
+    for k, (r, slots) in enumerate(zip(inclusion.records, all_slots)):
         out.append(Record(r.row, record_hash(prefix, k, count, slots), slots, (r.proof.x, r.proof.y)))
+    if margin:
+        indebted = is_margin_account(out)
+        account = account_key(prefix) if indebted else 0
+        out = [dataclasses.replace(r, account=account, weights=slot_weights(keys, r.slots, indebted)) for r in out]
     return out
 
 
@@ -152,13 +207,15 @@ def check_identity(inclusion: InclusionFile, round_id: str, user_id: str | None)
         raise InclusionError(Rule.USER_ID, f"the inclusion file is for user id {inclusion.user_id!r}, not {user_id!r}")
 
 
-def balances_of(records, asset_names) -> dict:
-    """Every asset's balance in checked records (canonical: each asset in at most one slot)."""
+def balances_of(records, asset_names, margin: bool = False) -> dict:
+    """Every asset's balance in checked records (canonical: each asset in at most one slot); a margin round's
+    labels ("BTC:debt", "surplus:1") keep their own entries."""
     balances = {name: 0 for name in asset_names}
     for r in records:
         for asset, units in r.slots:
             if asset:
-                balances[asset_names[asset - 1]] += units
+                label = label_of(asset, asset_names, margin)
+                balances[label] = balances.get(label, 0) + units
     return balances
 
 
@@ -173,9 +230,9 @@ def check_inclusion(inclusion: InclusionFile, keys: InclusionKeys, round_id: str
     if list(inclusion.assets) != list(asset_names) or len(asset_names) != keys.asset_count:
         raise InclusionError(Rule.ASSET_LIST, f"the file lists {len(inclusion.assets)} asset names, not the round's "
                                               f"{keys.asset_count} in its order")
-    records = records_of(inclusion, asset_names)
+    records = records_of(inclusion, asset_names, keys)
     (final or check_records)(keys, records)
-    return balances_of(records, asset_names)
+    return balances_of(records, asset_names, keys.weights is not None)
 
 
 def audit_registry(registry, recorded: dict, statement: RoundStatement | None, pin: Pin) -> None:
@@ -194,3 +251,26 @@ def audit_registry(registry, recorded: dict, statement: RoundStatement | None, p
     audit = audit_against(registry.w3, registry.address, shape, vk)
     if not audit.matches:
         raise PinError("the registry is not pinned: " + "; ".join(audit.differences))
+
+
+def account_summary(balances: dict, statement: RoundStatement) -> dict:
+    """A checked margin account: equity and debt per asset, and its haircut collateral and debt in USD
+    (units of 10^-8 USD, collateral rounded down, debt up; the check itself was exact, rule 20)."""
+    from zksolvency.circuits.solvency import BASIS_POINTS
+    from zksolvency.margin import QUOTE_DECIMALS
+
+    names = [a.name for a in statement.assets]
+    decimals = [a.decimals for a in statement.assets]
+    prices = statement.margin.unit_prices(decimals)
+    scale = 10 ** (max(decimals) - 0) * BASIS_POINTS  # unit prices are in 10^-(8 + D) USD
+    collateral = sum(balances[a] * p * r for a, p, r in zip(names, prices, statement.margin.ratios))
+    debt = sum(balances[a + DEBT_LABEL] * p * BASIS_POINTS for a, p in zip(names, prices)
+               if a + DEBT_LABEL in balances)
+    assert QUOTE_DECIMALS == 8
+    return {
+        "equity": {a: balances[a] for a in names},
+        "debt": {a: balances.get(a + DEBT_LABEL, 0) for a in names},
+        "collateral_usd_units": collateral // scale,
+        "debt_usd_units": -(-debt // scale),
+        "covered": collateral >= debt,
+    }

@@ -206,17 +206,17 @@ def inclusion_command(round_dir, user_id, out_file):
     from zksolvency.store import STORE_NAME, read_user
 
     statement = RoundStatement.load(round_dir / ROUND_FILE)
-    if statement.margin is not None:
-        raise click.ClickException("inclusion files of margin rounds are not exported yet (the round itself "
-                                   "verifies with `zksolvency verify`)")
+    from zksolvency.audit import label_of
+
     round_id, salt, rows = read_user(round_dir / STORE_NAME, user_id)
     names = [a.name for a in statement.assets]
+    margin = statement.margin is not None
     inclusion = InclusionFile(
         round_id,
         user_id,
         salt,
         tuple(
-            InclusionRecord(row, tuple((names[a - 1] if a else None, u) for a, u in slots), G1Point.from_bytes(proof))
+            InclusionRecord(row, tuple((label_of(a, names, margin), u) for a, u in slots), G1Point.from_bytes(proof))
             for row, slots, proof in rows
         ),
         tuple(names),
@@ -306,7 +306,24 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
     if onchain:
         report["gas"] = final.gas
     lines = [f"VALID: user id {user_id!r} is included in round {round_id!r} with:"]
-    lines += [f"  {name:<10} {_format_units(v, decimals[name])}" for name, v in balances.items()]
+    if statement is not None and statement.margin is not None:
+        from zksolvency.audit import account_summary
+
+        summary = account_summary(balances, statement)
+        report.update(balances={a: str(v) for a, v in summary["equity"].items()},
+                      debts={a: str(v) for a, v in summary["debt"].items()},
+                      collateral_usd=_format_units(summary["collateral_usd_units"], 8),
+                      debt_usd=_format_units(summary["debt_usd_units"], 8), collateral_covers_debt=True)
+        lines.append(f"  {'asset':<10} {'equity':>24} {'debt':>24}")
+        lines += [f"  {a:<10} {_format_units(summary['equity'][a], decimals[a]):>24} "
+                  f"{_format_units(summary['debt'][a], decimals[a]):>24}" for a in names]
+        if any(summary["debt"].values()):
+            lines.append(f"your collateral after haircuts, {_format_units(summary['collateral_usd_units'], 8)} USD, "
+                         f"covers your debt, {_format_units(summary['debt_usd_units'], 8)} USD (checked exactly)")
+        else:
+            lines.append("no debt: your balances back no one's loan (weighted 0 in every account's collateral)")
+    else:
+        lines += [f"  {name:<10} {_format_units(v, decimals[name])}" for name, v in balances.items()]
     lines.append("checked against " + " and ".join(where))
     _emit(report, as_json, "\n".join(lines))
 

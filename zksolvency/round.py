@@ -161,10 +161,14 @@ class Round:
         from zksolvency.artifacts import InclusionFile, InclusionRecord
         from zksolvency.encoding import G1Point
 
+        from zksolvency.audit import label_of
+
         names = [a.name for a in self.statement.assets]
+        margin = self.statement.margin is not None
         records = tuple(
             InclusionRecord(int(self.positions[k]),
-                            tuple((names[a - 1] if a else None, int(b)) for a, b in zip(self.plan.assets[k], self.plan.units[k])),
+                            tuple((label_of(int(a), names, margin), int(b))
+                                  for a, b in zip(self.plan.assets[k], self.plan.units[k])),
                             G1Point.from_bytes(self.openings[64 * k: 64 * (k + 1)]))
             for k in np.flatnonzero(self.plan.user == u))
         return InclusionFile(self.statement.round_id, self.user_ids[u], self.salts[u], records, tuple(names))
