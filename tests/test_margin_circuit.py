@@ -1,5 +1,6 @@
 """The margin circuit: honest margin rounds verify, and each way a cheating exchange could hide an
-undercollateralized debt, invent a debtor or bend a price is rejected by the checker and by the verifier."""
+undercollateralized debt, invent a debtor or bend a price is rejected by the checker and by both verifiers
+(Python, and the generated Solidity verifier on anvil, which must agree on every proof)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ def random_customers(rng, count: int = 60):
 
 
 class MarginRound:
-    def __init__(self, dev_srs, private: bool, seed: int = 3):
+    def __init__(self, dev_srs, private: bool, seed: int = 3, chain=None):
+        self.chain, self.verifier = chain, None
         self.rng = np.random.default_rng(seed)
         self.shape = SolvencyShape(LOG_N, SLOTS, private, margin=True)
         self.circuit = SolvencyCircuit(self.shape)
@@ -110,11 +112,35 @@ class MarginRound:
         return {f.name for f in failures(self.circuit.cs, full, public)}
 
     def accepts(self, witness, public, strict: bool = False) -> bool:
+        """Both verifiers' verdict on a proof of this witness (they must agree): Python, then the generated
+        Solidity verifier on anvil."""
         proof = prove(self.pk, witness, public, strict=strict)
+        return self.verdict(proof, public)
+
+    def verdict(self, proof, public) -> bool:
         try:
             verify(self.circuit.cs, self.pk.vk, public, proof, allow_insecure_srs=True)
-            return True
+            python = True
         except VerificationError:
+            python = False
+        assert self.onchain(proof, public) == python, "the Solidity verifier disagrees with the Python one"
+        return python
+
+    def onchain(self, proof, public) -> bool:
+        from web3.exceptions import ContractLogicError
+
+        if self.verifier is None:
+            from eth_account import Account
+
+            from zksolvency.chain import compile_solidity, deploy
+            from zksolvency.verifier.solidity import generate_verifier
+
+            compiled = compile_solidity({"V.sol": generate_verifier(self.circuit.cs, self.pk.vk, contract="V")})["V"]
+            address = deploy(self.chain, compiled, Account.from_key(ANVIL_KEY))
+            self.verifier = self.chain.eth.contract(address=address, abi=compiled["abi"])
+        try:
+            return bool(self.verifier.functions.verifyProof(proof, [x % R_MODULUS for x in public]).call())
+        except ContractLogicError:
             return False
 
     def forged(self, witness, column, record: int, slot_row: int, value: int):
@@ -123,9 +149,20 @@ class MarginRound:
         return out
 
 
+ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+
+
+@pytest.fixture(scope="module")
+def chain():
+    from zksolvency.chain import anvil, connect
+
+    with anvil() as url:
+        yield connect(url)
+
+
 @pytest.fixture(scope="module", params=[False, True], ids=["public", "private"])
-def honest(request, dev_srs):
-    return MarginRound(dev_srs, request.param)
+def honest(request, dev_srs, chain):
+    return MarginRound(dev_srs, request.param, chain=chain)
 
 
 def test_honest_margin_round_proves_and_verifies(honest):
@@ -237,15 +274,14 @@ def test_prices_other_than_the_stated_ones_are_refused(honest):
     witness, _ = honest.make(*honest.records)
     _, public = honest.make(*honest.records, weights=other)
     proof = prove(honest.pk, witness, honest.public, strict=True)
-    verify(honest.circuit.cs, honest.pk.vk, honest.public, proof, allow_insecure_srs=True)
-    with pytest.raises(VerificationError):
-        verify(honest.circuit.cs, honest.pk.vk, public, proof, allow_insecure_srs=True)
+    assert honest.verdict(proof, honest.public)
+    assert not honest.verdict(proof, public)
 
 
-def test_public_totals_count_equity_and_debt_per_asset(dev_srs):
+def test_public_totals_count_equity_and_debt_per_asset(dev_srs, chain):
     """Public mode: a debt total published lower than the ledger's is refused (the exchange claims to be owed less
     than it is would be harmless; claiming to owe less equity is the attack, and so is a debt total inflated)."""
-    rnd = MarginRound(dev_srs, private=False, seed=5)
+    rnd = MarginRound(dev_srs, private=False, seed=5, chain=chain)
     for key in (equity_key(1), debt_key(2)):
         for delta in (-1, 1):
             public = list(rnd.public)
@@ -254,8 +290,8 @@ def test_public_totals_count_equity_and_debt_per_asset(dev_srs):
             assert not rnd.accepts(rnd.witness, public)
 
 
-def test_private_mode_proves_equity_less_debt_within_reserves(dev_srs):
-    rnd = MarginRound(dev_srs, private=True, seed=6)
+def test_private_mode_proves_equity_less_debt_within_reserves(dev_srs, chain):
+    rnd = MarginRound(dev_srs, private=True, seed=6, chain=chain)
     hashes, keys, units, accounts, margin = rnd.records
     from zksolvency.circuits.solvency import key_totals
 
