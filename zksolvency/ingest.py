@@ -205,6 +205,7 @@ class Ledger:
     offsets: np.ndarray  # (users + 1,) int64: user u's balances are entries offsets[u]..offsets[u+1]
     asset_ids: np.ndarray  # (entries,) uint32, 1..K
     units: np.ndarray  # (entries,) uint64, non-zero
+    margin: bool = False  # debts present: the debt of asset j is an entry under K + j
 
     @property
     def users(self) -> int:
