@@ -11,7 +11,13 @@ from zksolvency.cli_common import clean_errors, connect as _connect, emit as _em
 
 
 @click.command("prove")
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ledger", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--ledger", "ledger_source", default=None,
+              help="The ledger: a CSV file, postgresql://USER@HOST:PORT/DB or sqlite:///PATH (with --query; the "
+                   "password from PGPASSWORD or .pgpass).")
+@click.option("--query", default=None,
+              help="With a database --ledger: SELECT user_id, asset, amount[, debt] FROM ... (one row per customer "
+                   "and asset).")
 @click.option("--srs", "srs_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The SRS made by `zksolvency setup`.")
 @click.option("--decimals", required=True, help="Decimals of each asset's smallest unit, e.g. BTC=8,ETH=9.")
@@ -27,10 +33,10 @@ from zksolvency.cli_common import clean_errors, connect as _connect, emit as _em
               help="Margin rounds: CSV asset,price,ratio_bps (price in USD per whole unit; ratio 0..10000).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
-def prove_command(ledger, srs_path, decimals, out_dir, round_id, slots, private_totals, reserves, round_up,
-                  prices_file, as_json):
-    """Prove a round from LEDGER (CSV: user_id,<ASSET>,...) and write round.json and inclusion.sqlite."""
-    from zksolvency.ingest import parse_amounts, parse_decimals, read_ledger
+def prove_command(ledger, ledger_source, query, srs_path, decimals, out_dir, round_id, slots, private_totals, reserves,
+                  round_up, prices_file, as_json):
+    """Prove a round from LEDGER (CSV: user_id,<ASSET>,...) or --ledger and write round.json and inclusion.sqlite."""
+    from zksolvency.ingest import parse_amounts, parse_decimals
     from zksolvency.prover.srs import SRS
     from zksolvency.round import check_output_dir, check_round_id, default_round_id, prove_round
 
@@ -40,19 +46,23 @@ def prove_command(ledger, srs_path, decimals, out_dir, round_id, slots, private_
         raise click.UsageError("--private-totals needs --reserves")
     if slots % 2:
         raise click.BadParameter(f"{slots} is odd: a record spans two rows of equally many slots", param_hint="--slots")
+    if (ledger is None) == (ledger_source is None):
+        raise click.UsageError("name the ledger once: a CSV file as LEDGER, or --ledger (a CSV file or a database URL)")
     round_id = check_round_id(round_id if round_id is not None else default_round_id())
     check_output_dir(out_dir)
     asset_decimals = parse_decimals(decimals)
+    read = _ledger_reader(str(ledger) if ledger is not None else ledger_source, query)
     _progress(f"loading the SRS {srs_path}")
     srs = SRS.load(srs_path)
-    ledger_data = read_ledger(ledger, asset_decimals, round_up=round_up, progress=_progress)
+    ledger_data = read(asset_decimals, round_up, _progress)
     terms = None
     if prices_file is not None:
         from zksolvency.margin import read_prices
 
         terms = read_prices(prices_file, ledger_data.assets, ledger_data.decimals)
     elif ledger_data.margin:
-        raise click.UsageError("the ledger has debt columns (<ASSET>:debt): a margin round needs --prices FILE")
+        raise click.UsageError("the ledger has debts (<ASSET>:debt columns, or a debt column in the query): "
+                               "a margin round needs --prices FILE")
     reserve_units = None
     if private_totals:
         reserve_units = parse_amounts(reserves, dict(zip(ledger_data.assets, ledger_data.decimals)))
@@ -71,6 +81,20 @@ def prove_command(ledger, srs_path, decimals, out_dir, round_id, slots, private_
           f"round {round_id!r}: {ledger_data.users} users in 2^{result.statement.log_n} rows, "
           f"proof {result.timings['proof_seconds']:.1f} s, inclusion proofs {result.timings['inclusion_seconds']:.1f} s, "
           f"total {result.timings['seconds']:.1f} s -> {out_dir}")
+
+
+def _ledger_reader(source: str, query):
+    """The reader of the ledger ``source`` names: a database URL (with ``--query``) or a CSV file."""
+    from zksolvency.ingest import read_ledger
+    from zksolvency.ledger_db import is_database_url, read_database_ledger
+
+    if is_database_url(source):
+        if query is None:
+            raise click.UsageError("a database ledger needs --query \"SELECT user_id, asset, amount FROM ...\"")
+        return lambda decimals, round_up, progress: read_database_ledger(source, query, decimals, round_up, progress)
+    if query is not None:
+        raise click.UsageError("--query goes with a database --ledger (postgresql://... or sqlite:///...)")
+    return lambda decimals, round_up, progress: read_ledger(Path(source), decimals, round_up, progress)
 
 
 def _statement_report(statement) -> dict:

@@ -90,6 +90,15 @@ def text_problem(text: str, what: str, key: str | None = None) -> str | None:
     return None
 
 
+def asset_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an asset (None if it can): empty, longer than ``MAX_ASSET_NAME``, or ``text_problem``."""
+    if not name:
+        return "empty asset name"
+    if len(name) > MAX_ASSET_NAME:
+        return f"an asset name of {len(name)} characters (at most {MAX_ASSET_NAME})"
+    return text_problem(name, "asset name")
+
+
 def lookalike_key(text: str) -> str:
     """Equal for texts shown alike: invisible characters dropped, NFKC, runs of spaces as one space, stripped."""
     if text.isascii():
@@ -398,11 +407,7 @@ def _read(path, records: _Records, decimals, round_up, progress) -> Ledger:
     for k, name in enumerate(columns, start=2):
         if k in debt_of:
             continue
-        if not name:
-            raise LedgerError(path, start, "empty asset name", k)
-        if len(name) > MAX_ASSET_NAME:
-            raise LedgerError(path, start, f"an asset name of {len(name)} characters (at most {MAX_ASSET_NAME})", k)
-        problem = text_problem(name, "asset name")
+        problem = asset_name_problem(name)
         if problem:
             raise LedgerError(path, start, problem, k)
         key = lookalike_key(name)
