@@ -331,6 +331,13 @@ def test_a_debt_column_is_read_as_debts_under_k_plus_j(sample, postgres, tmp_pat
     d, _, _ = sample
     result = _prove_db(d, url, tmp_path / "margin", query=query, decimals="BTC=8,ETH=9", ok=False)
     assert "a margin round needs --prices" in result.stderr and not (tmp_path / "margin").exists()
+    (tmp_path / "prices.csv").write_text("asset,price,ratio_bps\nBTC,65000,9000\nETH,3000,8000\n")
+    out = tmp_path / "margin-priced"
+    run("prove", "--ledger", url, "--query", query, "--srs", d / "srs.bin", "--decimals", "BTC=8,ETH=9",
+        "--prices", tmp_path / "prices.csv", "--out", out, "--round-id", "r-db-margin")
+    verdict = json.loads(run("verify", out / "round.json", "--srs", d / "srs.bin", "--allow-insecure-srs",
+                             "--json").stdout)
+    assert verdict["valid"] and verdict["debts"] == {"BTC": "0", "ETH": str(15 * 10**8)}
 
 
 # --------------------------------------------------------------------------- one snapshot, read-only, dropped connection
