@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import random
+import re
 import sqlite3
 from pathlib import Path
 
@@ -180,8 +181,11 @@ def _prove_db(d, url, out, query=QUERY, ok=True, decimals=None):
 def test_a_round_from_the_database_is_the_round_from_csv(sample, sample_sources, name):
     d, totals, ledger = sample
     out = d / f"round-{name.replace(' ', '-')}"
-    report = json.loads(_prove_db(d, sample_sources[name], out).stdout)
+    proved = _prove_db(d, sample_sources[name], out)
+    report = json.loads(proved.stdout)
     assert report["users"] == USERS
+    shown = proved.stdout + proved.stderr + (out / "round.json").read_text(encoding="utf-8")
+    assert not [uid for uid in ledger.user_ids if uid in shown]  # no customer id in anything public
     run("prove", "--ledger", d / "ledger.csv", "--srs", d / "srs.bin", "--decimals", decimals_spec(),
         "--out", d / f"csv-{name.replace(' ', '-')}", "--round-id", "r-db")
     verdicts = [json.loads(run("verify", o / "round.json", "--srs", d / "srs.bin", "--allow-insecure-srs",
@@ -433,7 +437,7 @@ def test_a_connection_lost_mid_read_fails_the_round_and_writes_nothing(sample, p
     result = _prove_db(d, url, out, decimals="BTC=8,ETH=9", ok=False)
     assert killed == [True]
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert f"Error: {url}: the connection was lost after 20 rows" in result.stderr, result.stderr
+    assert re.search(f"Error: {re.escape(url)}: the connection was lost after [0-9]+ rows", result.stderr), result.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
 
 

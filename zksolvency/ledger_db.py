@@ -32,7 +32,9 @@ unless they came sorted; one Python string per customer.
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
+import threading
 from array import array
 from urllib.parse import unquote
 
@@ -163,36 +165,58 @@ class _Rows:
         return units
 
     def add(self, batch) -> None:
-        """Append one batch of rows (tuples of 3 or 4 values)."""
-        user, asset, units, debts = self.user.append, self.asset.append, self.units.append, self.debts.append
-        asset_index, customer, amount, margin = self.asset_index, self.customer, self.amount, self.margin
-        kinds, decimals, round_up = self.kinds, self.decimals, self.round_up
-        previous, u = object(), -1
-        for row in batch:
-            raw = row[0]
-            if raw != previous or type(raw) is not type(previous):
-                u = customer(raw, row[1])
+        """Append one batch of rows (tuples of 3 or 4 values), each checked by ``customer`` and ``amount``.
+
+        The loop first tries the common case inline (a customer already seen, an amount of the column's form
+        that converts below 2^64); anything else goes through the checks, which accept it or say why not.
+        """
+        if self.margin:
+            for row in batch:
+                u = self.customer_of(row[0], row[1])
+                j = self.asset_of(u, row[1])
+                self.user.append(u), self.asset.append(j)
+                self.units.append(self.amount(row[2], j, 2, u, row[1]))
+                self.debts.append(self.amount(row[3], j, 3, u, row[1]))
+            return
+        user, asset, units = self.user.append, self.asset.append, self.units.append
+        first_of, user_ids, asset_index, customer = self.first_of, self.user_ids, self.asset_index, self.customer
+        decimals, round_up, kind = (None, *self.decimals), self.round_up, self.kinds.get(2)
+        previous, u = None, -1
+        for raw, name, value in batch:
+            if raw != previous or type(raw) is not str:  # rows grouped by customer skip the look-up
+                u = first_of.get(raw)
+                if u is None or user_ids[u] != raw:  # a new customer (or not an id: customer says why)
+                    u = customer(raw, name)
                 previous = raw
-            name = row[1]
             j = asset_index.get(name)
             if j is None:
-                raise self.error(self.user_ids[u], name if type(name) is str else None, self._asset_problem(name))
-            value = row[2]
-            kind = type(value)
-            if kind is int and 0 <= value < MAX_UNITS and kinds.get(2) is int:
-                v = value
-            elif kind is str and value and kinds.get(2) is str:
+                self.asset_of(u, name)
+            if type(value) is not kind:
+                v = self.amount(value, j, 2, u, name)
+                kind = self.kinds.get(2)
+            elif kind is str:
                 try:
-                    v = to_units(value, decimals[j - 1], round_up)
+                    v = to_units(value, decimals[j], round_up)
                 except ValueError:
-                    v = MAX_UNITS  # the slow path says why
-                if v >= MAX_UNITS:
-                    v = amount(value, j, 2, u, name)
+                    v = MAX_UNITS
+                if v >= MAX_UNITS or not value:
+                    v = self.amount(value, j, 2, u, name)
             else:
-                v = amount(value, j, 2, u, name)
+                v = value
+                if v < 0 or v >= MAX_UNITS:
+                    v = self.amount(value, j, 2, u, name)
             user(u), asset(j), units(v)
-            if margin:
-                debts(amount(row[3], j, 3, u, name))
+
+    def customer_of(self, raw, asset) -> int:
+        u = self.first_of.get(raw)
+        return u if u is not None and self.user_ids[u] == raw else self.customer(raw, asset)
+
+    def asset_of(self, u: int, name) -> int:
+        """The asset id of ``name`` (LedgerError if it is not one of --decimals)."""
+        j = self.asset_index.get(name)
+        if j is None:
+            raise self.error(self.user_ids[u], name if type(name) is str else None, self._asset_problem(name))
+        return j
 
     def _asset_problem(self, name) -> str:
         if name is None:
@@ -202,18 +226,18 @@ class _Rows:
         return "not an asset of --decimals (name it there, or leave its rows out of the query)"
 
     def ledger(self) -> Ledger:
-        """The rows as a ``Ledger``: each customer's entries in increasing asset id, zeros left out."""
+        """The rows as a ``Ledger``: each customer's entries in increasing asset id, zeros left out.
+
+        Memory: the row arrays, then one key array (sorted in place to find a customer's asset twice), then
+        the non-zero entries alone, sorted through one index array when they did not arrive sorted.
+        """
         if not self.user_ids:
             raise LedgerError(self.source, None, "no customers (the query returned no row)")
-        k = len(self.assets)
+        k, users = len(self.assets), len(self.user_ids)
         user = np.frombuffer(self.user, dtype=np.uint32)
         asset = np.frombuffer(self.asset, dtype=np.uint16 if self.asset.typecode == "H" else np.uint32)
-        units = np.frombuffer(self.units, dtype=np.uint64)
-        key = user.astype(np.uint64) * np.uint64(k + 1) + asset
-        order = None
-        if np.any(key[1:] <= key[:-1]):  # not already grouped by customer and sorted by asset
-            order = np.argsort(key, kind="stable")
-            key = key[order]
+        key = _key(user, asset, k + 1)
+        key.sort()
         twice = np.flatnonzero(key[1:] == key[:-1])
         if twice.size:
             u, j = divmod(int(key[twice[0]]), k + 1)
@@ -224,26 +248,37 @@ class _Rows:
         if missing:
             raise LedgerError(self.source, None, "--decimals names assets the ledger does not have: "
                                                  + ", ".join(shown(name) for name in missing))
-        if order is not None:
-            user, asset, units = user[order], asset[order], units[order]
-        entry_user, entry_asset, entry_units = [user], [asset.astype(np.uint32)], [units]
+        columns = [(np.frombuffer(self.units, dtype=np.uint64), 0)]
         if self.margin:
-            debts = np.frombuffer(self.debts, dtype=np.uint64)
-            entry_user.append(user)
-            entry_asset.append(asset.astype(np.uint32) + np.uint32(k))
-            entry_units.append(debts if order is None else debts[order])
-        entry_user, entry_asset, entry_units = (np.concatenate(x) if len(x) > 1 else x[0]
-                                                for x in (entry_user, entry_asset, entry_units))
-        nonzero = entry_units != 0
-        entry_user, entry_asset, entry_units = entry_user[nonzero], entry_asset[nonzero], entry_units[nonzero]
-        if self.margin:  # equities (1..K) before debts (K+1..2K) within each customer
-            by_user = np.argsort(entry_user, kind="stable")
-            entry_user, entry_asset, entry_units = entry_user[by_user], entry_asset[by_user], entry_units[by_user]
-        offsets = np.zeros(len(self.user_ids) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(entry_user, minlength=len(self.user_ids)), out=offsets[1:])
-        return Ledger(self.source, self.assets, self.decimals, self.user_ids, offsets,
-                      np.ascontiguousarray(entry_asset, dtype=np.uint32), np.array(entry_units, dtype=np.uint64),
+            columns.append((np.frombuffer(self.debts, dtype=np.uint64), k))
+        parts = []
+        for amounts, shift in columns:
+            nonzero = amounts != 0
+            parts.append((user[nonzero], asset[nonzero].astype(np.uint32) + np.uint32(shift), amounts[nonzero]))
+        del user, asset, amounts, columns, nonzero
+        self.user = self.asset = self.units = self.debts = None  # the row arrays are no longer needed
+        entry_user, entry_asset, entry_units = (np.concatenate(x) if len(x) > 1 else x[0] for x in zip(*parts))
+        del parts
+        key = _key(entry_user, entry_asset, 2 * k + 1)
+        if np.any(key[1:] < key[:-1]):  # rows did not arrive grouped by customer, in asset order
+            order = np.argsort(key)
+            del key
+            entry_asset, entry_units = entry_asset[order], entry_units[order]
+            del order
+        else:
+            del key
+        offsets = np.zeros(users + 1, dtype=np.int64)
+        np.cumsum(np.bincount(entry_user, minlength=users), out=offsets[1:])
+        return Ledger(self.source, self.assets, self.decimals, self.user_ids, offsets, entry_asset, entry_units,
                       margin=self.margin)
+
+
+def _key(user: np.ndarray, asset: np.ndarray, base: int) -> np.ndarray:
+    """``user * base + asset`` as uint64: one number per (customer, asset id), ordered as the ledger is."""
+    key = user.astype(np.uint64)
+    key *= np.uint64(base)
+    key += asset
+    return key
 
 
 def _without_amount(e: ValueError, value: str) -> str:
@@ -332,7 +367,7 @@ def _postgres_rows(url: str, source: str, query: str, batch_rows: int):
         conn = psycopg.connect(**params)
     except psycopg.Error as e:
         raise LedgerError(source, None, f"cannot connect: {_first_line(e)}") from None
-    read = 0
+    read = [0]  # rows received
     try:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
@@ -347,23 +382,53 @@ def _postgres_rows(url: str, source: str, query: str, batch_rows: int):
             names = [c.name for c in description]
             kinds = [getattr(types.get(c.type_code), "name", f"oid {c.type_code}") for c in description]
 
-            def batches():
-                nonlocal read
-                while True:
-                    batch = cursor.fetchmany(batch_rows)
-                    if not batch:
-                        return
-                    read += len(batch)
-                    yield batch
-
-            yield names, kinds, batches()
+            yield names, kinds, _read_ahead(lambda: cursor.fetchmany(batch_rows), read)
     except psycopg.Error as e:
         lost = conn.closed or isinstance(e, psycopg.OperationalError)
-        reason = f"the connection was lost after {read} rows" if lost else f"reading failed after {read} rows"
+        reason = f"the connection was lost after {read[0]} rows" if lost else f"reading failed after {read[0]} rows"
         raise LedgerError(source, None, f"{reason}: {_first_line(e)}; nothing was proven") from None
     finally:
         with contextlib.suppress(psycopg.Error):
             conn.close()
+
+
+def _read_ahead(fetch, read: list):
+    """The batches ``fetch()`` returns until an empty one, each fetched while the one before is checked.
+
+    A thread waits for the server's next batch (the database produces and sends it meanwhile) and hands
+    it over through a queue of two, so memory stays at a few batches; its failure is raised here, in
+    order, after the batches it did receive; stopping early stops the thread.
+    """
+    handed: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetcher():
+        try:
+            while not stop.is_set():
+                batch = fetch()
+                handed.put(batch)
+                if not batch:
+                    return
+        except BaseException as e:  # noqa: BLE001 - re-raised in the reading thread
+            handed.put(e)
+
+    thread = threading.Thread(target=fetcher, name="ledger-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch = handed.get()
+            if isinstance(batch, BaseException):
+                raise batch
+            if not batch:
+                return
+            read[0] += len(batch)
+            yield batch
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                handed.get(timeout=0.05)
+        thread.join()
 
 
 def _redacted(url: str) -> str:
