@@ -257,16 +257,14 @@ def account_summary(balances: dict, statement: RoundStatement) -> dict:
     """A checked margin account: equity and debt per asset, and its haircut collateral and debt in USD
     (units of 10^-8 USD, collateral rounded down, debt up; the check itself was exact, rule 20)."""
     from zksolvency.circuits.solvency import BASIS_POINTS
-    from zksolvency.margin import QUOTE_DECIMALS
 
     names = [a.name for a in statement.assets]
     decimals = [a.decimals for a in statement.assets]
     prices = statement.margin.unit_prices(decimals)
-    scale = 10 ** (max(decimals) - 0) * BASIS_POINTS  # unit prices are in 10^-(8 + D) USD
+    # Unit prices are in 10^-(8 + D) USD and values carry a factor of 10^4 (basis points): to 10^-8 USD.
+    scale = 10 ** max(decimals) * BASIS_POINTS
     collateral = sum(balances[a] * p * r for a, p, r in zip(names, prices, statement.margin.ratios))
-    debt = sum(balances[a + DEBT_LABEL] * p * BASIS_POINTS for a, p in zip(names, prices)
-               if a + DEBT_LABEL in balances)
-    assert QUOTE_DECIMALS == 8
+    debt = sum(balances.get(a + DEBT_LABEL, 0) * p * BASIS_POINTS for a, p in zip(names, prices))
     return {
         "equity": {a: balances[a] for a in names},
         "debt": {a: balances.get(a + DEBT_LABEL, 0) for a in names},
