@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
     bindir = server_bindir()
     if bindir is None:
         sys.exit("no PostgreSQL server binaries: apt-get install postgresql")

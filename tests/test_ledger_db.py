@@ -477,3 +477,12 @@ def test_prove_names_its_ledger_once(sample, tmp_path):
                  ("--ledger", d / "ledger.csv", "--query", QUERY), (d / "ledger.csv", "--query", QUERY)):
         result = run("prove", *args, *base, ok=False)
         assert result.exit_code == 2 and not (tmp_path / "r").exists(), result.output
+
+
+def test_decimals_names_follow_the_asset_name_rules(postgres, tmp_path):
+    url = _source("sqlite", postgres, tmp_path, T3, GOOD)
+    for decimals, reason in (({"BTC": 8, "ETH": 9, "B\u200bTC": 8}, "looks the same as asset BTC"),
+                             ({"BTC": 8, "ETH": 9, "E\u202eTH": 9}, "bidirectional control U+202E"),
+                             ({"BTC": 8, "ETH": 9, "X" * 65: 2}, "an asset name of 65 characters")):
+        with pytest.raises(LedgerError, match=re.escape(reason)):
+            read_database_ledger(url, QUERY, decimals)

@@ -97,7 +97,8 @@ class _Rows:
         self.decimals = tuple(decimals[a] for a in self.assets)
         self.asset_index = {name: j for j, name in enumerate(self.assets, start=1)}
         self.user_ids: list = []
-        self.first_of: dict = {}  # lookalike key -> customer index
+        self.index_of: dict = {}  # customer id -> its index
+        self.alike: dict = {}  # lookalike key -> customer index, for the ids that are not their own key
         self.user = array("I")
         self.asset = array("H" if len(self.assets) < 1 << 16 else "I")
         self.units = array("Q")
@@ -117,17 +118,19 @@ class _Rows:
         if uid is None:
             raise self.error(None, asset if type(asset) is str else None, "NULL customer id" if raw is None else
                              f"a customer id must be text or an integer, not {type(raw).__name__}")
-        key = lookalike_key(uid)
-        u = self.first_of.get(key)
+        u = self.index_of.get(uid)
         if u is not None:
-            if self.user_ids[u] != uid:
-                raise self.error(uid, None, "customer id looks the same as another customer's (they differ only in "
-                                            "invisible characters, spaces or character forms)")
             return u
+        key = lookalike_key(uid)  # another id with this key looks the same: it is either its own key or alike
+        if (key != uid and key in self.index_of) or key in self.alike:
+            raise self.error(uid, None, "customer id looks the same as another customer's (they differ only in "
+                                        "invisible characters, spaces or character forms)")
         problem = _user_id_problem(uid, key)
         if problem:
             raise self.error(uid, None, problem)
-        u = self.first_of[key] = len(self.user_ids)
+        u = self.index_of[uid] = len(self.user_ids)
+        if key != uid:
+            self.alike[key] = u
         self.user_ids.append(uid)
         return u
 
@@ -179,13 +182,13 @@ class _Rows:
                 self.debts.append(self.amount(row[3], j, 3, u, row[1]))
             return
         user, asset, units = self.user.append, self.asset.append, self.units.append
-        first_of, user_ids, asset_index, customer = self.first_of, self.user_ids, self.asset_index, self.customer
+        index_of, asset_index, customer = self.index_of, self.asset_index, self.customer
         decimals, round_up, kind = (None, *self.decimals), self.round_up, self.kinds.get(2)
         previous, u = None, -1
         for raw, name, value in batch:
             if raw != previous or type(raw) is not str:  # rows grouped by customer skip the look-up
-                u = first_of.get(raw)
-                if u is None or user_ids[u] != raw:  # a new customer (or not an id: customer says why)
+                u = index_of.get(raw)
+                if u is None:  # a new customer (or not an id: customer says why)
                     u = customer(raw, name)
                 previous = raw
             j = asset_index.get(name)
@@ -208,8 +211,8 @@ class _Rows:
             user(u), asset(j), units(v)
 
     def customer_of(self, raw, asset) -> int:
-        u = self.first_of.get(raw)
-        return u if u is not None and self.user_ids[u] == raw else self.customer(raw, asset)
+        u = self.index_of.get(raw)
+        return u if u is not None else self.customer(raw, asset)
 
     def asset_of(self, u: int, name) -> int:
         """The asset id of ``name`` (LedgerError if it is not one of --decimals)."""
