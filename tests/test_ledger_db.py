@@ -302,6 +302,10 @@ def test_sqlite_refuses_a_float_value_and_mixed_forms_row_by_row(tmp_path):
                            [("alice", "BTC", 150_000_000), ("bob", "ETH", "1.5")])
     with pytest.raises(LedgerError, match="customer bob, asset ETH: the amount column holds both integers"):
         read_database_ledger(url, QUERY, DEC)
+    url = _sqlite_database(tmp_path / "blank.db", "user_id TEXT, asset TEXT, amount TEXT",
+                           [("alice", "BTC", "1"), ("bob", "ETH", "0"), ("carol", "ETH", "  ")])
+    with pytest.raises(LedgerError, match="customer carol, asset ETH: empty amount"):
+        read_database_ledger(url, QUERY, DEC)
     url = _sqlite_database(tmp_path / "blob.db", "user_id, asset, amount", [("alice", "BTC", b"\x01")])
     with pytest.raises(LedgerError, match="amount is a bytes value"):
         read_database_ledger(url, QUERY, DEC)

@@ -202,7 +202,7 @@ class _Rows:
                     v = to_units(value, decimals[j], round_up)
                 except ValueError:
                     v = MAX_UNITS
-                if v >= MAX_UNITS or not value:
+                if v >= MAX_UNITS or not v:  # a zero may be blank text, which the checks refuse
                     v = self.amount(value, j, 2, u, name)
             else:
                 v = value
