@@ -9,6 +9,15 @@ interface ISolvencyVerifier {
     function verifyProofGamma(bytes calldata proof, uint256[] calldata publicInputs) external view returns (uint256);
 }
 
+/// @notice Chainlink's price feed interface (the reads this registry makes of it).
+interface AggregatorV3Interface {
+    function decimals() external view returns (uint8);
+    function latestRoundData()
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
+}
+
 interface IERC1271 {
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4);
 }
@@ -18,12 +27,14 @@ interface IERC20Balance {
     function decimals() external view returns (uint8);
 }
 
-/// @title SolvencyRegistry: an exchange's proven solvency rounds and the reserves it holds on-chain.
-/// @notice Owned by the exchange and bound for life to one verifier. Reserve addresses are registered with a
+/// @title SolvencyRegistryBase: an exchange's proven solvency rounds and the reserves it holds on-chain.
+/// @notice What every registry shares (SolvencyRegistry for spot rounds, MarginSolvencyRegistry for margin
+///         rounds, two contracts so that each stays within the EVM's code size limit): assets, reserves, the
+///         rounds' records and the inclusion rules. Owned by the exchange and bound for life to one verifier. Reserve addresses are registered with a
 ///         signature of their own key. A round is recorded only if its proof verifies; in private-totals mode
 ///         the registry reads the reserves itself and feeds them to the proof as public inputs. Users check
 ///         their inclusion with `verifyInclusion`, one pairing-product check against the stored commitment.
-contract SolvencyRegistry {
+abstract contract SolvencyRegistryBase {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     /// Reserves enter the circuit's range check below 2^128 units; more is capped (conservative).
@@ -146,6 +157,9 @@ contract SolvencyRegistry {
         if (msg.sender != owner) revert NotOwner();
         _;
     }
+
+    /// @notice Whether this registry takes margin rounds (its verifier's circuit is a margin round's).
+    function margin() external pure virtual returns (bool);
 
     // ------------------------------------------------------------------ assets and reserves
 
@@ -306,36 +320,13 @@ contract SolvencyRegistry {
         return uint256(t) % R;
     }
 
-    /// @notice Record a round with public totals over registered assets: publicInputs = [tag, total_1 .. total_K].
-    function submitRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
-                         string[] calldata names, uint256[] calldata totals) external onlyOwner {
-        if (totals.length != names.length) revert BadInput("a total for every asset");
-        uint256[] memory inputs = new uint256[](totals.length + 1);
-        inputs[0] = roundTag(roundId, timestamp, names);
-        for (uint256 i = 0; i < totals.length; i++) inputs[i + 1] = totals[i];
-        _record(roundId, proof, inputs, false, names);
-    }
-
-    /// @notice Record a round with private totals over registered assets whose reserves are on this chain: the
-    ///         registry reads each asset's reserves itself, in the units it registered.
-    function submitPrivateRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
-                                string[] calldata names) external onlyOwner {
-        uint256[] memory inputs = new uint256[](names.length + 1);
-        inputs[0] = roundTag(roundId, timestamp, names);
-        for (uint256 i = 0; i < names.length; i++) {
-            if (assets[keccak256(bytes(names[i]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
-            inputs[i + 1] = reserveUnits(names[i]);
-        }
-        _record(roundId, proof, inputs, true, names);
-    }
-
     function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals,
-                     string[] calldata names) internal {
-        bytes32 key = keccak256(bytes(roundId));
+                     string[] calldata names) internal returns (bytes32 key) {
+        key = keccak256(bytes(roundId));
         if (rounds[key].commitment != 0) revert RoundExists(roundId);
-        if (inputs.length < 2 || inputs.length - 1 > type(uint32).max) revert BadInput("asset count");
+        if (names.length == 0 || names.length > type(uint32).max) revert BadInput("asset count");
         // The verifier reverts on any failure, and the revert propagates.
-        _store(key, proof, verifier.verifyProofGamma(proof, inputs), inputs.length - 1);
+        _store(key, proof, verifier.verifyProofGamma(proof, inputs), names.length);
         emit RoundSubmitted(roundId, key, privateTotals, names, inputs, keccak256(proof));
     }
 
@@ -385,38 +376,33 @@ contract SolvencyRegistry {
 
     // ------------------------------------------------------------------ inclusion
 
-    /// @notice Whether a user's records, in index order, are in the round: every rule of
-    ///         zksolvency.verifier.inclusion holds and every opening of the inclusion commitment holds.
-    ///         rows[i] is record i's first row, recordHashes[i] its hash (computed by the user from their id,
-    ///         salt, i, rows.length and the slots), slots the records' S (asset, units) pairs one after the
-    ///         other, proofs the openings' (x, y) one after the other. Malformed input gives false, never a revert.
-    function verifyInclusion(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
-                             uint256[] calldata slots, uint256[] calldata proofs) external view returns (bool) {
-        return inclusionFailure(roundId, rows, recordHashes, slots, proofs) == VALID;
-    }
-
-    /// @notice The first rule the records break (a code of zksolvency.verifier.inclusion.Rule), or VALID.
-    function inclusionFailure(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
-                              uint256[] calldata slots, uint256[] calldata proofs) public view returns (uint256) {
-        Round storage round = rounds[keccak256(bytes(roundId))];
-        uint256 word = round.commitment;
-        if (word == 0) revert UnknownRound();
+    /// @dev Rules 1 and 2: there are records, and every array fits their number and the slots a record.
+    function _shapeFailure(uint256[] calldata rows, uint256[] calldata recordHashes, uint256[] calldata slots,
+                           uint256[] calldata proofs) internal view returns (uint256) {
         uint256 m = rows.length;
         if (m == 0) return NO_RECORDS;
         if (slots.length != m * 2 * slotsPerRecord || recordHashes.length != m || proofs.length != 2 * m) return SHAPE;
-        uint256 code = _canonicalFailure(rows, slots, round.assetCount);
-        if (code != VALID) return code;
-        for (uint256 i = 0; i < m; i++) {
-            if (recordHashes[i] == 0 || recordHashes[i] >= R) return RECORD_HASH;
-        }
-        for (uint256 i = 0; i < m; i++) {
-            if (!_isPoint(proofs[2 * i], proofs[2 * i + 1])) return PROOF_POINT;
-        }
-        return _openAll(word, round.gamma, rows, recordHashes, slots, proofs) ? VALID : OPENING;
+        return VALID;
     }
 
-    /// @dev Rules 3..12 of zksolvency.verifier.inclusion.check_canonical, in its order.
-    function _canonicalFailure(uint256[] calldata rows, uint256[] calldata slots, uint256 assetCount)
+    /// @dev Rules 13 and 14: every record hash is a non-zero field element, every opening a point of G1.
+    function _hashOrPointFailure(uint256[] calldata recordHashes, uint256[] calldata proofs)
+        internal
+        pure
+        returns (uint256)
+    {
+        for (uint256 i = 0; i < recordHashes.length; i++) {
+            if (recordHashes[i] == 0 || recordHashes[i] >= R) return RECORD_HASH;
+        }
+        for (uint256 i = 0; i < recordHashes.length; i++) {
+            if (!_isPoint(proofs[2 * i], proofs[2 * i + 1])) return PROOF_POINT;
+        }
+        return VALID;
+    }
+
+    /// @dev Rules 3..12 of zksolvency.verifier.inclusion.check_canonical, in its order; labels run 0..maxLabel
+    ///      (spot: asset indices, maxLabel = K; margin: keys, maxLabel = 2K + 3).
+    function _canonicalFailure(uint256[] calldata rows, uint256[] calldata slots, uint256 maxLabel)
         internal
         view
         returns (uint256)
@@ -434,7 +420,7 @@ contract SolvencyRegistry {
             for (uint256 k = i * width; k < (i + 1) * width; k += 2) {
                 uint256 asset = slots[k];
                 uint256 units = slots[k + 1];
-                if (asset > assetCount) return UNKNOWN_ASSET;
+                if (asset > maxLabel) return UNKNOWN_ASSET;
                 if (units >= UNITS_BOUND) return UNITS_RANGE;
                 if (asset == 0) {
                     if (units != 0) return EMPTY_SLOT_UNITS;
@@ -463,14 +449,6 @@ contract SolvencyRegistry {
         return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
     }
 
-    /// @dev hash + gamma slots[0] + gamma^2 slots[1] + ... mod R (slots below 2^64: checked before).
-    function _combine(uint256 gamma, uint256 recordHash, uint256[] calldata slots) internal pure returns (uint256 value) {
-        for (uint256 k = slots.length; k > 0; k--) {
-            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
-        }
-        value = addmod(mulmod(value, gamma, R), recordHash, R);
-    }
-
     struct Batch {
         uint256 rho; // the weight of record i is rho^i
         uint256 weight;
@@ -484,23 +462,22 @@ contract SolvencyRegistry {
 
     /// @dev All openings at once: e(sum rho^i (C - [v_i] + z_i pi_i), [1]) e(-sum rho^i pi_i, [tau]) == 1,
     ///      rho from a hash of everything checked (one record needs no rho).
-    function _openAll(uint256 word, uint256 gamma, uint256[] calldata rows, uint256[] calldata recordHashes,
-                      uint256[] calldata slots, uint256[] calldata proofs) internal view returns (bool) {
-        uint256 width = 2 * slotsPerRecord;
+    ///      values[i]: the column's value claimed at rows[i].
+    function _openAll(uint256 word, uint256 gamma, uint256[] calldata rows, uint256[] memory values,
+                      uint256[] calldata proofs) internal view returns (bool) {
         Batch memory b;
-        b.rho = rows.length == 1 ? 1 : uint256(keccak256(abi.encode(word, gamma, rows, recordHashes, slots, proofs))) % R;
+        b.rho = rows.length == 1 ? 1 : uint256(keccak256(abi.encode(word, gamma, rows, values, proofs))) % R;
         if (b.rho == 0) b.rho = 1;
         // Record 0 has weight 1: its terms start the sums (no multiplication by the weight, no addition to zero).
         b.commitmentWeight = 1;
-        b.valueWeight = _combine(gamma, recordHashes[0], slots[0:width]);
+        b.valueWeight = values[0];
         (b.lx, b.ly) = _mul(proofs[0], proofs[1], _expmod(omega, rows[0], R));
         (b.px, b.py) = (proofs[0], proofs[1]);
         b.weight = b.rho;
         for (uint256 i = 1; i < rows.length; i++) {
-            uint256 value = _combine(gamma, recordHashes[i], slots[i * width:(i + 1) * width]);
             uint256 z = _expmod(omega, rows[i], R);
             b.commitmentWeight = addmod(b.commitmentWeight, b.weight, R);
-            b.valueWeight = addmod(b.valueWeight, mulmod(b.weight, value, R), R);
+            b.valueWeight = addmod(b.valueWeight, mulmod(b.weight, values[i], R), R);
             (uint256 tx, uint256 ty) = _mul(proofs[2 * i], proofs[2 * i + 1], mulmod(b.weight, z, R));
             (b.lx, b.ly) = _add(b.lx, b.ly, tx, ty);
             (tx, ty) = _mul(proofs[2 * i], proofs[2 * i + 1], b.weight);
@@ -559,5 +536,361 @@ contract SolvencyRegistry {
         }
         if (!ok) revert BadInput("modexp failed");
         return out[0];
+    }
+}
+
+/// @title SolvencyRegistry: a registry of spot rounds (balances per asset, totals public or within reserves).
+contract SolvencyRegistry is SolvencyRegistryBase {
+    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) SolvencyRegistryBase(verifier_, slotsPerRecord_) {}
+
+    function margin() external pure override returns (bool) {
+        return false;
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    /// @notice Record a round with public totals over registered assets: publicInputs = [tag, total_1 .. total_K].
+    function submitRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
+                         string[] calldata names, uint256[] calldata totals) external onlyOwner {
+        if (totals.length != names.length) revert BadInput("a total for every asset");
+        uint256[] memory inputs = new uint256[](totals.length + 1);
+        inputs[0] = roundTag(roundId, timestamp, names);
+        for (uint256 i = 0; i < totals.length; i++) inputs[i + 1] = totals[i];
+        _record(roundId, proof, inputs, false, names);
+    }
+
+    /// @notice Record a round with private totals over registered assets whose reserves are on this chain: the
+    ///         registry reads each asset's reserves itself, in the units it registered.
+    function submitPrivateRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
+                                string[] calldata names) external onlyOwner {
+        uint256[] memory inputs = new uint256[](names.length + 1);
+        inputs[0] = roundTag(roundId, timestamp, names);
+        for (uint256 i = 0; i < names.length; i++) {
+            if (assets[keccak256(bytes(names[i]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
+            inputs[i + 1] = reserveUnits(names[i]);
+        }
+        _record(roundId, proof, inputs, true, names);
+    }
+
+    // ------------------------------------------------------------------ inclusion
+
+    /// @notice Whether a user's records, in index order, are in the round: every rule of
+    ///         zksolvency.verifier.inclusion holds and every opening of the inclusion commitment holds.
+    ///         rows[i] is record i's first row, recordHashes[i] its hash (computed by the user from their id,
+    ///         salt, i, rows.length and the slots), slots the records' S (asset, units) pairs one after the
+    ///         other, proofs the openings' (x, y) one after the other. Malformed input gives false, never a revert.
+    function verifyInclusion(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
+                             uint256[] calldata slots, uint256[] calldata proofs) external view returns (bool) {
+        return inclusionFailure(roundId, rows, recordHashes, slots, proofs) == VALID;
+    }
+
+    /// @notice The first rule the records break (a code of zksolvency.verifier.inclusion.Rule), or VALID.
+    function inclusionFailure(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
+                              uint256[] calldata slots, uint256[] calldata proofs) public view returns (uint256) {
+        Round storage round = rounds[keccak256(bytes(roundId))];
+        if (round.commitment == 0) revert UnknownRound();
+        uint256 code = _shapeFailure(rows, recordHashes, slots, proofs);
+        if (code == VALID) code = _canonicalFailure(rows, slots, round.assetCount);
+        if (code == VALID) code = _hashOrPointFailure(recordHashes, proofs);
+        if (code != VALID) return code;
+        uint256[] memory values = _spotValues(round.gamma, recordHashes, slots);
+        return _openAll(round.commitment, round.gamma, rows, values, proofs) ? VALID : OPENING;
+    }
+
+    /// @dev Each record's value of the inclusion column: hash + gamma asset_0 + gamma^2 units_0 + ..
+    function _spotValues(uint256 gamma, uint256[] calldata recordHashes, uint256[] calldata slots)
+        internal
+        view
+        returns (uint256[] memory values)
+    {
+        uint256 width = 2 * slotsPerRecord;
+        values = new uint256[](recordHashes.length);
+        for (uint256 i = 0; i < recordHashes.length; i++) {
+            values[i] = _combine(gamma, recordHashes[i], slots[i * width:(i + 1) * width]);
+        }
+    }
+
+    /// @dev hash + gamma slots[0] + gamma^2 slots[1] + ... mod R (slots below 2^64: checked before).
+    function _combine(uint256 gamma, uint256 recordHash, uint256[] calldata slots) internal pure returns (uint256 value) {
+        for (uint256 k = slots.length; k > 0; k--) {
+            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
+        }
+        value = addmod(mulmod(value, gamma, R), recordHash, R);
+    }
+}
+
+/// @title MarginSolvencyRegistry: a registry of margin rounds (equity and debt per asset, every account's
+///        haircut collateral covering its debt at public prices, taken from registered feeds where there are).
+contract MarginSolvencyRegistry is SolvencyRegistryBase {
+    uint256 internal constant SURPLUS = 20;
+
+    // Margin rounds (zksolvency.circuits.solvency): slots are keyed 0 empty, 1..3 the words of the account's
+    // surplus, then per asset j = 1..K its equity (key 2j + 2) and debt (key 2j + 3); each key has a weight.
+    uint256 internal constant FIRST_ASSET_KEY = 4;
+    uint256 internal constant SURPLUS_WORD_BITS = 64;
+    uint256 internal constant BASIS_POINTS = 10_000;
+    uint256 internal constant WEIGHT_BOUND = 1 << 128; // |weight| <= 2^128: nothing a key sums can wrap
+    uint256 internal constant PRICE_BOUND = 1 << 64; // prices in units of 10^-8 USD, below 2^64
+    uint256 internal constant QUOTE_DECIMALS = 8;
+    uint256 internal constant MAX_FEED_AGE = 1 days;
+
+    /// A price feed registered for an asset, for good: margin rounds are judged by its latest answer.
+    struct PriceFeed {
+        address feed;
+        uint32 maxAge; // seconds: an answer older than this at submission is stale
+        uint8 decimals; // the feed's, at most QUOTE_DECIMALS
+    }
+
+    /// A margin round's public terms, per asset in the round's order: price (10^-8 USD a whole unit), ratio (bps).
+    struct Terms {
+        uint256[] prices;
+        uint256[] ratiosBps;
+    }
+
+    /// A public margin round's totals, per asset in the round's order.
+    struct Totals {
+        uint256[] equity;
+        uint256[] debt;
+    }
+
+    mapping(bytes32 => PriceFeed) internal feeds; // keccak256(asset name) -> its price feed
+    mapping(bytes32 => bytes32) internal weightsHashes; // margin rounds: keccak256 of every key's weight
+
+    event PriceFeedRegistered(string asset, address indexed feed, uint32 maxAge);
+
+    error FeedExists(string asset);
+    error StalePrice(string asset, uint256 updatedAt);
+    error BadPrice(string asset, int256 answer);
+    error NotFeedPrice(string asset, uint256 feedPrice);
+
+    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) SolvencyRegistryBase(verifier_, slotsPerRecord_) {}
+
+    function margin() external pure override returns (bool) {
+        return true;
+    }
+
+    // ------------------------------------------------------------------ price feeds
+
+    /// @notice Registers, once and for good, the feed a registered asset's price is taken from: a Chainlink
+    ///         AggregatorV3Interface quoting USD with at most 8 decimals. Every margin round must then state, for
+    ///         that asset, the feed's latest answer, positive and at most maxAge seconds old when submitted.
+    function registerPriceFeed(string calldata asset, address feed, uint32 maxAge) external onlyOwner {
+        bytes32 key = keccak256(bytes(asset));
+        if (!assets[key].registered) revert UnknownAsset(asset);
+        if (feeds[key].feed != address(0)) revert FeedExists(asset);
+        if (feed.code.length == 0) revert BadInput("feed is not a contract");
+        if (maxAge == 0 || maxAge > MAX_FEED_AGE) revert BadInput("feed age: 1 s to 1 day");
+        (bool ok, bytes memory out) = feed.staticcall(abi.encodeWithSelector(AggregatorV3Interface.decimals.selector));
+        if (!ok || out.length != 32 || abi.decode(out, (uint256)) > QUOTE_DECIMALS) revert BadInput("feed decimals");
+        feeds[key] = PriceFeed(feed, maxAge, uint8(abi.decode(out, (uint256))));
+        feedPrice(asset); // it answers now, or nothing is registered
+        emit PriceFeedRegistered(asset, feed, maxAge);
+    }
+
+    function priceFeedOf(string calldata asset) external view returns (PriceFeed memory) {
+        return feeds[keccak256(bytes(asset))];
+    }
+
+    /// @notice The asset's price from its feed now, in 10^-8 USD a whole unit; reverts on a stale answer (older
+    ///         than the feed's maxAge, from the future, or carried over from an earlier feed round) or one that is
+    ///         not positive or not below 2^64 units.
+    function feedPrice(string calldata asset) public view returns (uint256) {
+        PriceFeed storage f = feeds[keccak256(bytes(asset))];
+        if (f.feed == address(0)) revert BadInput("no price feed");
+        (uint80 feedRound, int256 answer,, uint256 updatedAt, uint80 answeredIn) =
+            AggregatorV3Interface(f.feed).latestRoundData();
+        if (answer <= 0 || uint256(answer) >= PRICE_BOUND) revert BadPrice(asset, answer);
+        if (updatedAt > block.timestamp || block.timestamp - updatedAt > f.maxAge || answeredIn < feedRound) {
+            revert StalePrice(asset, updatedAt);
+        }
+        uint256 price = uint256(answer) * 10 ** (QUOTE_DECIMALS - f.decimals);
+        if (price >= PRICE_BOUND) revert BadPrice(asset, answer);
+        return price;
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    /// @notice Every key's weight in a margin round (zksolvency.circuits.solvency.margin_weights, mod R), made
+    ///         here from the stated terms: each price positive and below 2^64 units, the feed's latest answer
+    ///         where the asset has a feed; each ratio at most 10,000 basis points; no weight past 2^128.
+    function marginWeights(string[] calldata names, Terms calldata terms) public view returns (uint256[] memory w) {
+        uint256 k = names.length;
+        if (terms.prices.length != k || terms.ratiosBps.length != k) revert BadInput("a price and a ratio for every asset");
+        uint256 top;
+        for (uint256 j = 0; j < k; j++) {
+            AssetInfo storage a = assets[keccak256(bytes(names[j]))];
+            if (!a.registered) revert UnknownAsset(names[j]);
+            if (a.decimals > top) top = a.decimals;
+        }
+        w = new uint256[](FIRST_ASSET_KEY + 2 * k);
+        (w[1], w[2], w[3]) = (R - 1, R - (1 << SURPLUS_WORD_BITS), R - (1 << (2 * SURPLUS_WORD_BITS)));
+        for (uint256 j = 0; j < k; j++) {
+            bytes32 key = keccak256(bytes(names[j]));
+            uint256 price = terms.prices[j];
+            if (price == 0 || price >= PRICE_BOUND) revert BadInput("a price must be positive and below 2^64");
+            if (feeds[key].feed != address(0)) {
+                uint256 fed = feedPrice(names[j]);
+                if (fed != price) revert NotFeedPrice(names[j], fed);
+            }
+            if (terms.ratiosBps[j] > BASIS_POINTS) revert BadInput("a collateral ratio past 10000 bps");
+            uint256 unit = price * 10 ** (top - assets[key].decimals); // < 2^64 * 10^30: no overflow
+            if (unit * BASIS_POINTS > WEIGHT_BOUND) revert BadInput("a weight past 2^128");
+            w[FIRST_ASSET_KEY + 2 * j] = unit * terms.ratiosBps[j];
+            w[FIRST_ASSET_KEY + 2 * j + 1] = R - unit * BASIS_POINTS;
+        }
+    }
+
+    /// @notice Record a margin round with public totals: per asset its equity and its debt total, at the stated
+    ///         prices and ratios. publicInputs = [tag, (value_k, weight_k) for every key k].
+    function submitMarginRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
+                               string[] calldata names, Totals calldata totals, Terms calldata terms)
+        external
+        onlyOwner
+    {
+        if (totals.equity.length != names.length || totals.debt.length != names.length) {
+            revert BadInput("an equity and a debt total for every asset");
+        }
+        uint256[] memory inputs = _marginInputs(roundId, timestamp, names, terms);
+        for (uint256 j = 0; j < names.length; j++) {
+            inputs[1 + 2 * (FIRST_ASSET_KEY + 2 * j)] = totals.equity[j];
+            inputs[3 + 2 * (FIRST_ASSET_KEY + 2 * j)] = totals.debt[j];
+        }
+        weightsHashes[_record(roundId, proof, inputs, false, names)] = _weightsHash(inputs);
+    }
+
+    /// @notice Record a margin round with private totals: per asset, equity less debt at most the reserves the
+    ///         registry reads itself (in the units it registered), at the stated prices and ratios.
+    function submitPrivateMarginRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
+                                      string[] calldata names, Terms calldata terms) external onlyOwner {
+        uint256[] memory inputs = _marginInputs(roundId, timestamp, names, terms);
+        for (uint256 j = 0; j < names.length; j++) {
+            if (assets[keccak256(bytes(names[j]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
+            inputs[1 + 2 * (FIRST_ASSET_KEY + 2 * j)] = reserveUnits(names[j]);
+        }
+        weightsHashes[_record(roundId, proof, inputs, true, names)] = _weightsHash(inputs);
+    }
+
+    /// @dev [tag, (0, weight_k) for every key k]: the values are the caller's to fill.
+    function _marginInputs(string calldata roundId, string calldata timestamp, string[] calldata names,
+                           Terms calldata terms) internal view returns (uint256[] memory inputs) {
+        uint256[] memory w = marginWeights(names, terms);
+        inputs = new uint256[](1 + 2 * w.length);
+        inputs[0] = roundTag(roundId, timestamp, names);
+        for (uint256 k = 0; k < w.length; k++) inputs[2 + 2 * k] = w[k];
+    }
+
+    /// @dev keccak256 of the weights in a margin round's public inputs (at 2, 4, ..), 32 bytes each.
+    function _weightsHash(uint256[] memory inputs) internal pure returns (bytes32 h) {
+        uint256 count = (inputs.length - 1) / 2;
+        uint256[] memory w = new uint256[](count);
+        for (uint256 k = 0; k < count; k++) w[k] = inputs[2 + 2 * k];
+        h = keccak256(abi.encodePacked(w));
+    }
+
+    /// @notice A margin round's weights as recorded: keccak256 of every key's weight, 32 bytes each (0: none).
+    function roundWeightsHash(string calldata roundId) external view returns (bytes32) {
+        return weightsHashes[keccak256(bytes(roundId))];
+    }
+
+    // ------------------------------------------------------------------ inclusion
+
+    /// @notice A user's records in a margin round, as `verifyInclusion` takes them, with the user's account key
+    ///         (zksolvency.hashing.account_key; 0 for a user without debts), computed by the user like the hashes.
+    struct MarginRecords {
+        uint256 account;
+        uint256[] rows;
+        uint256[] recordHashes;
+        uint256[] slots; // S (key, units) pairs a record
+        uint256[] proofs;
+    }
+
+    /// @notice Whether a user's records are in a margin round: the rules of `verifyInclusion` with the round's
+    ///         keys, then rule 20 (the surplus words are the account's haircut collateral less its debt), then
+    ///         the openings, whose values include the account and each slot's weight. keyWeights: the round's
+    ///         weights as it recorded them (its RoundSubmitted public inputs at 2, 4, ..; checked here against
+    ///         the stored hash, so a caller cannot bring weights of its own).
+    function verifyMarginInclusion(string calldata roundId, MarginRecords calldata records,
+                                   uint256[] calldata keyWeights) external view returns (bool) {
+        return marginInclusionFailure(roundId, records, keyWeights) == VALID;
+    }
+
+    /// @notice The first rule a margin round's records break (a code of zksolvency.verifier.inclusion.Rule), or VALID.
+    function marginInclusionFailure(string calldata roundId, MarginRecords calldata r, uint256[] calldata keyWeights)
+        public
+        view
+        returns (uint256)
+    {
+        bytes32 key = keccak256(bytes(roundId));
+        uint256 word = rounds[key].commitment;
+        if (word == 0) revert UnknownRound();
+        if (weightsHashes[key] != keccak256(abi.encodePacked(keyWeights))) revert BadInput("not the round's weights");
+        uint256 code = _shapeFailure(r.rows, r.recordHashes, r.slots, r.proofs);
+        if (code == VALID) code = _canonicalFailure(r.rows, r.slots, keyWeights.length - 1);
+        if (code == VALID) code = _surplusFailure(r.slots, keyWeights);
+        if (code == VALID) code = _hashOrPointFailure(r.recordHashes, r.proofs);
+        if (code != VALID) return code;
+        uint256 gamma = rounds[key].gamma;
+        return _openAll(word, gamma, r.rows, _marginValues(gamma, r, keyWeights), r.proofs) ? VALID : OPENING;
+    }
+
+    function _marginValues(uint256 gamma, MarginRecords calldata r, uint256[] calldata keyWeights)
+        internal
+        view
+        returns (uint256[] memory values)
+    {
+        uint256 width = 2 * slotsPerRecord;
+        bool indebted = _indebted(r.slots);
+        values = new uint256[](r.rows.length);
+        for (uint256 i = 0; i < r.rows.length; i++) {
+            values[i] = _marginValue(gamma, r.recordHashes[i], r.account, indebted,
+                                     r.slots[i * width:(i + 1) * width], keyWeights);
+        }
+    }
+
+    /// @dev An account with debts: some slot holds a debt key (zksolvency.verifier.inclusion.is_margin_account).
+    function _indebted(uint256[] calldata slots) internal pure returns (bool) {
+        for (uint256 k = 0; k < slots.length; k += 2) {
+            uint256 key = slots[k];
+            if (key >= FIRST_ASSET_KEY && (key - FIRST_ASSET_KEY) & 1 == 1) return true;
+        }
+        return false;
+    }
+
+    /// @dev Rule 20 (zksolvency.verifier.inclusion.check_surplus): an account with debts has surplus words equal
+    ///      to sum units * weight over its other slots; one without has none. Keys and units are canonical here
+    ///      (< 2K + 4, < 2^64) and |weight| <= 2^128, so no term reaches 2^192 and no sum can overflow.
+    function _surplusFailure(uint256[] calldata slots, uint256[] calldata w) internal pure returns (uint256) {
+        bool indebted = _indebted(slots);
+        int256 words;
+        int256 value;
+        for (uint256 k = 0; k < slots.length; k += 2) {
+            uint256 key = slots[k];
+            if (key == 0) continue;
+            if (key < FIRST_ASSET_KEY) {
+                if (!indebted) return SURPLUS;
+                words += int256(slots[k + 1] << (SURPLUS_WORD_BITS * (key - 1)));
+            } else {
+                uint256 weight = w[key];
+                value += weight > R / 2 ? -int256(slots[k + 1] * (R - weight)) : int256(slots[k + 1] * weight);
+            }
+        }
+        return indebted && words != value ? SURPLUS : VALID;
+    }
+
+    /// @dev The margin inclusion column's value at a record's row (zksolvency.verifier.inclusion.opened_value):
+    ///      h + gamma account + gamma^2 account + then (key, units, weight) per slot, the weight the key's but 0
+    ///      for the equity of an account without debts.
+    function _marginValue(uint256 gamma, uint256 recordHash, uint256 account, bool indebted, uint256[] calldata slots,
+                          uint256[] calldata w) internal pure returns (uint256 value) {
+        for (uint256 k = slots.length; k > 0; k -= 2) {
+            uint256 key = slots[k - 2];
+            bool equity = key >= FIRST_ASSET_KEY && (key - FIRST_ASSET_KEY) & 1 == 0;
+            value = addmod(mulmod(value, gamma, R), indebted || !equity ? w[key] : 0, R);
+            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
+            value = addmod(mulmod(value, gamma, R), key, R);
+        }
+        value = addmod(mulmod(value, gamma, R), account, R);
+        value = addmod(mulmod(value, gamma, R), account, R);
+        value = addmod(mulmod(value, gamma, R), recordHash, R);
     }
 }

@@ -21,20 +21,20 @@ from click.testing import CliRunner
 from eth_account import Account
 
 from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
-from zksolvency.audit import check_inclusion, round_keys, verify_round
+from zksolvency.audit import round_keys, verify_round
 from zksolvency.chain import anvil, connect
 from zksolvency.cli import main
 from zksolvency.constants import Q_MODULUS, R_MODULUS
 from zksolvency.onchain import (
-    ViewCheck,
     compile_round_contracts,
     deploy_round_contracts,
     inclusion_calldata,
     publish,
-    recorded_keys,
     register_round_assets,
 )
-from zksolvency.verifier.inclusion import InclusionError, Record, Rule, check_records
+from zksolvency.verifier.inclusion import Record, Rule, check_records
+
+from inclusion_paths import paths, verdict
 
 VECTORS = Path(__file__).parent / "vectors" / "inclusion"
 CASES = json.loads((VECTORS / "cases.json").read_text(encoding="utf-8"))
@@ -62,42 +62,6 @@ def registry(fixture_round):
         register_round_assets(w3, contract, owner, statement)
         publish(w3, contract, owner, statement)
         yield contract
-
-
-def verdict(check) -> str:
-    """What a path says: "VALID", "MALFORMED" (the file does not parse) or the name of the refusing rule."""
-    try:
-        check()
-        return "VALID"
-    except ArtifactError:
-        return "MALFORMED"
-    except InclusionError as e:
-        return e.rule.name
-
-
-def paths(statement, keys, registry, measure_gas=True):
-    """Each verification path as the CLI runs it, from the file's JSON and the customer's id."""
-    names = [a.name for a in statement.assets]
-
-    def round_file(obj, uid):
-        return check_inclusion(InclusionFile.from_json(obj, "case"), keys, statement.round_id, names, uid)
-
-    def chain(obj, uid):
-        inclusion = InclusionFile.from_json(obj, "case")
-        chain_keys, recorded = recorded_keys(registry, inclusion.round_id)
-        return check_inclusion(inclusion, chain_keys, inclusion.round_id, recorded["assets"], uid)
-
-    def chain_and_round_file(obj, uid):
-        chain_keys, _ = recorded_keys(registry, statement.round_id, keys)
-        return check_inclusion(InclusionFile.from_json(obj, "case"), chain_keys, statement.round_id, names, uid)
-
-    def view(obj, uid):
-        inclusion = InclusionFile.from_json(obj, "case")
-        chain_keys, recorded = recorded_keys(registry, inclusion.round_id)
-        return check_inclusion(inclusion, chain_keys, inclusion.round_id, recorded["assets"], uid,
-                               ViewCheck(registry, inclusion.round_id, measure_gas))
-
-    return {"round": round_file, "chain": chain, "chain+round": chain_and_round_file, "view": view}
 
 
 def test_the_table_holds_every_rule_and_honest_twins():

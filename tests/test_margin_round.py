@@ -10,35 +10,20 @@ import pytest
 
 from zksolvency.artifacts import ArtifactError, RoundStatement
 from zksolvency.audit import Pin, verify_round
-from zksolvency.ingest import LedgerError, read_ledger
+from zksolvency.ingest import LedgerError
 from zksolvency.margin import MarginError, MarginTerms, read_prices, surplus, surplus_slots
 from zksolvency.round import RoundError, InsolventError, margin_entries, prove_round
 from zksolvency.verifier.plonk import VerificationError
 
-DECIMALS = {"BTC": 8, "ETH": 18, "USDT": 6, "DOGE": 8}
-LEDGER = """user_id,BTC,BTC:debt,ETH,ETH:debt,USDT,USDT:debt,DOGE
-alice,1,,,,,50000,
-bob,,0.1,2,,20000,,
-carol,2,,0.5,,100,,1000
-dave,,,,1,,,
-erin,,,3,1,,,
-frank,,,,,10,10,
-"""
-PRICES = "asset,price,ratio_bps\nBTC,65000,9000\nETH,3000.5,8500\nUSDT,1,10000\nDOGE,0.12345678,0\n"
-
-
-def _files(tmp_path, ledger=LEDGER, prices=PRICES):
-    (tmp_path / "ledger.csv").write_text(ledger)
-    (tmp_path / "prices.csv").write_text(prices)
-    led = read_ledger(tmp_path / "ledger.csv", DECIMALS)
-    return led, tmp_path / "prices.csv"
+from margin_ledger import DECIMALS, HONEST_LEDGER, LEDGER, PRICES
+from margin_ledger import margin_files as _files
 
 
 @pytest.fixture(scope="module")
 def rounds(tmp_path_factory, dev_srs):
     d = tmp_path_factory.mktemp("margin")
     # dave owes 1 ETH with nothing: the honest ledger leaves him out below.
-    led, prices = _files(d, LEDGER.replace("dave,,,,1,,,\n", ""))
+    led, prices = _files(d, HONEST_LEDGER)
     terms = read_prices(prices, led.assets, led.decimals)
     public = prove_round(led, dev_srs, "m-public", terms=terms)
     net = [t - b for t, b in zip(led.totals(), led.debt_totals())]
@@ -166,7 +151,7 @@ def test_a_margin_ledger_needs_prices_for_every_asset(tmp_path, dev_srs):
 
 
 def test_private_margin_rounds_compare_equity_less_debt_with_reserves(tmp_path, dev_srs):
-    led, prices = _files(tmp_path, LEDGER.replace("dave,,,,1,,,\n", ""))
+    led, prices = _files(tmp_path, HONEST_LEDGER)
     terms = read_prices(prices, led.assets, led.decimals)
     net = {a: t - b for a, t, b in zip(led.assets, led.totals(), led.debt_totals())}
     reserves = {a: max(v, 0) for a, v in net.items()}
@@ -249,7 +234,7 @@ def test_a_debt_kept_under_another_account_fails_its_owners_check(tmp_path, dev_
     import zksolvency.round as round_module
     from zksolvency.verifier.inclusion import InclusionError
 
-    led, prices = _files(tmp_path, LEDGER.replace("dave,,,,1,,,\n", ""))
+    led, prices = _files(tmp_path, HONEST_LEDGER)
     terms = read_prices(prices, led.assets, led.decimals)
     monkeypatch.setattr(round_module, "account_key", lambda prefix: 12345)
     rnd = prove_round(led, dev_srs, "m-shared", terms=terms)
@@ -279,7 +264,7 @@ def test_the_cli_proves_a_margin_round_and_a_borrower_checks_it(tmp_path, dev_sr
     from zksolvency.cli import main
 
     dev_srs.truncated(9).save(tmp_path / "srs.bin")
-    (tmp_path / "ledger.csv").write_text(LEDGER.replace("dave,,,,1,,,\n", ""))
+    (tmp_path / "ledger.csv").write_text(HONEST_LEDGER)
     (tmp_path / "prices.csv").write_text(PRICES)
     spec = ",".join(f"{a}={d}" for a, d in DECIMALS.items())
     run = CliRunner().invoke

@@ -253,21 +253,19 @@ def audit_registry(registry, recorded: dict, statement: RoundStatement | None, p
         raise PinError("the registry is not pinned: " + "; ".join(audit.differences))
 
 
-def account_summary(balances: dict, statement: RoundStatement) -> dict:
+def account_summary(balances: dict, asset_names, decimals, weights) -> dict:
     """A checked margin account: equity and debt per asset, and its haircut collateral and debt in USD
-    (units of 10^-8 USD, collateral rounded down, debt up; the check itself was exact, rule 20)."""
+    (units of 10^-8 USD, collateral rounded down, debt up; the check itself was exact, rule 20), from the round's
+    key weights (``InclusionKeys.weights``: round.json's terms, or the registry's record of them)."""
     from zksolvency.circuits.solvency import BASIS_POINTS
 
-    names = [a.name for a in statement.assets]
-    decimals = [a.decimals for a in statement.assets]
-    prices = statement.margin.unit_prices(decimals)
-    # Unit prices are in 10^-(8 + D) USD and values carry a factor of 10^4 (basis points): to 10^-8 USD.
+    # Weights are in 10^-(8 + D) USD a unit and carry a factor of 10^4 (basis points): to 10^-8 USD.
     scale = 10 ** max(decimals) * BASIS_POINTS
-    collateral = sum(balances[a] * p * r for a, p, r in zip(names, prices, statement.margin.ratios))
-    debt = sum(balances.get(a + DEBT_LABEL, 0) * p * BASIS_POINTS for a, p in zip(names, prices))
+    collateral = sum(balances[a] * weights[equity_key(j)] for j, a in enumerate(asset_names, start=1))
+    debt = sum(balances.get(a + DEBT_LABEL, 0) * -weights[debt_key(j)] for j, a in enumerate(asset_names, start=1))
     return {
-        "equity": {a: balances[a] for a in names},
-        "debt": {a: balances.get(a + DEBT_LABEL, 0) for a in names},
+        "equity": {a: balances[a] for a in asset_names},
+        "debt": {a: balances.get(a + DEBT_LABEL, 0) for a in asset_names},
         "collateral_usd_units": collateral // scale,
         "debt_usd_units": -(-debt // scale),
         "covered": collateral >= debt,

@@ -1,4 +1,4 @@
-"""The on-chain commands: deploy, register-reserve, publish.
+"""The on-chain commands: deploy, register-asset, register-reserve, register-feed, publish, audit-deployment.
 
 Keys come only from the environment: ``ZKSOLVENCY_PRIVATE_KEY`` (the exchange,
 owner of the registry) and ``ZKSOLVENCY_RESERVE_KEY`` (a reserve holder).
@@ -94,6 +94,27 @@ def register_reserve_command(registry_address, rpc, asset, as_json):
     _emit(result, as_json, f"{holder.address} registered as a reserve of {asset} (block {receipt['blockNumber']})")
 
 
+@click.command("register-feed")
+@click.option("--registry", "registry_address", required=True)
+@click.option("--rpc", required=True)
+@click.option("--asset", required=True, help="A registered asset's name.")
+@click.option("--feed", required=True, help="The price feed's address (AggregatorV3Interface, USD, <= 8 decimals).")
+@click.option("--max-age", required=True, type=click.IntRange(1, 86_400),
+              help="Seconds an answer counts for: an older one makes a margin round's submission fail.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clean_errors
+def register_feed_command(registry_address, rpc, asset, feed, max_age, as_json):
+    """Register, once and for good, the feed ASSET's price is taken from in margin rounds (owner: ZKSOLVENCY_PRIVATE_KEY)."""
+    from zksolvency.onchain import register_price_feed, registry_contract
+
+    owner = _account(OWNER_KEY)
+    w3 = _connect(rpc)
+    receipt = register_price_feed(w3, registry_contract(w3, registry_address), owner, asset, feed, max_age)
+    result = {"asset": asset, "feed": feed, "max_age": max_age, "tx": "0x" + receipt["transactionHash"].hex(),
+              "block": receipt["blockNumber"], "gas_used": receipt["gasUsed"]}
+    _emit(result, as_json, f"{asset}'s price now comes from {feed} (block {receipt['blockNumber']})")
+
+
 @click.command("publish")
 @click.argument("round_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--rpc", required=True)
@@ -152,5 +173,5 @@ def audit_deployment_command(rpc, registry_address, srs_path, round_file, as_jso
         sys.exit(1)
 
 
-COMMANDS = (deploy_command, register_asset_command, register_reserve_command, publish_command,
+COMMANDS = (deploy_command, register_asset_command, register_reserve_command, register_feed_command, publish_command,
             audit_deployment_command)

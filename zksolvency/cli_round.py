@@ -330,10 +330,10 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
     if onchain:
         report["gas"] = final.gas
     lines = [f"VALID: user id {user_id!r} is included in round {round_id!r} with:"]
-    if statement is not None and statement.margin is not None:
+    if keys.weights is not None:
         from zksolvency.audit import account_summary
 
-        summary = account_summary(balances, statement)
+        summary = account_summary(balances, names, [decimals[a] for a in names], keys.weights)
         report.update(balances={a: str(v) for a, v in summary["equity"].items()},
                       debts={a: str(v) for a, v in summary["debt"].items()},
                       collateral_usd=_format_units(summary["collateral_usd_units"], 8),

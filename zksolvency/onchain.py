@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from zksolvency.artifacts import RoundStatement
 from zksolvency.chain import CONTRACTS, ChainError, compile_solidity, send
+from zksolvency.constants import R_MODULUS
 from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
 from zksolvency.verifier.solidity import generate_verifier
 
@@ -32,31 +33,59 @@ MAX_CODE_BYTES = 24_576
 
 
 def compile_round_contracts(statement: RoundStatement) -> dict:
-    """The round's generated verifier and the registry, compiled together (``compile_contracts``)."""
-    if statement.margin is not None:
-        raise ChainError("the registry does not take margin rounds yet: verify this round with `zksolvency verify`")
-    return compile_contracts(statement.shape(),
-                             statement.verifying_key)
+    """The round's generated verifier and its registry (``compile_contracts``)."""
+    return compile_contracts(statement.shape(), statement.verifying_key)
+
+
+# The registry of each kind of round: spot rounds, and margin rounds (prices, ratios, feeds, rule 20).
+def registry_name(margin: bool) -> str:
+    return "MarginSolvencyRegistry" if margin else "SolvencyRegistry"
+
+
+def _code_size(compiled: dict) -> int:
+    return (len(compiled["runtime"]) - 2) // 2
+
+
+def _smallest_runs_that_fit(sources: dict, name: str, runs_tried) -> dict | None:
+    """The contract ``name`` compiled for the first optimizer runs whose code fits the EVM's limit, or None."""
+    for runs in runs_tried:
+        compiled = compile_solidity(sources, optimize_runs=runs)[name]
+        if _code_size(compiled) <= MAX_CODE_BYTES:
+            return compiled
+    return None
 
 
 def compile_contracts(shape: SolvencyShape, vk) -> dict:
-    """The verifier generated from ``vk`` for ``shape`` and the registry, compiled together.
+    """{"SolvencyVerifier": the verifier generated from ``vk`` for ``shape``, "SolvencyRegistry": the registry of
+    the shape's kind (``registry_name``)}, each compiled as described below.
 
-    For the optimizer runs that cost least gas a call, unless the verifier's code
-    then exceeds the EVM's size limit: then for the smallest code. A shape whose
-    verifier exceeds the limit even so (many slots a record) cannot be deployed,
-    and ChainError says so before anything is sent.
+    Each for the optimizer runs that cost least gas a call, unless its code then
+    exceeds the EVM's size limit: then for fewer runs, down to the smallest code.
+    A shape whose verifier exceeds the limit even so (many slots a record) cannot
+    be deployed, and ChainError says so before anything is sent.
     """
     verifier = generate_verifier(SolvencyCircuit(shape).cs, vk, contract="SolvencyVerifier")
-    sources = {"SolvencyVerifier.sol": verifier, "SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}
-    for runs in (OPTIMIZER_RUNS, 1):
-        compiled = compile_solidity(sources, optimize_runs=runs)
-        size = (len(compiled["SolvencyVerifier"]["runtime"]) - 2) // 2
-        if size <= MAX_CODE_BYTES:
-            return compiled
-    raise ChainError(f"the verifier of this round's shape ({shape.slots} slots a record, "
-                     f"{vk.circuit}) is {size:,} bytes, over the EVM's {MAX_CODE_BYTES:,}-byte "
-                     f"limit: a round to publish on-chain needs fewer slots a record")
+    compiled_verifier = _smallest_runs_that_fit({"SolvencyVerifier.sol": verifier}, "SolvencyVerifier",
+                                                (OPTIMIZER_RUNS, 1))
+    if compiled_verifier is None:
+        size = _code_size(compile_solidity({"SolvencyVerifier.sol": verifier}, optimize_runs=1)["SolvencyVerifier"])
+        raise ChainError(f"the verifier of this round's shape ({shape.slots} slots a record, "
+                         f"{vk.circuit}) is {size:,} bytes, over the EVM's {MAX_CODE_BYTES:,}-byte "
+                         f"limit: a round to publish on-chain needs fewer slots a record")
+    return {"SolvencyVerifier": compiled_verifier, "SolvencyRegistry": compiled_registry(shape.margin)}
+
+
+def compiled_registry(margin: bool) -> dict:
+    """The registry of a kind of round, compiled for the most optimizer runs among REGISTRY_RUNS that fit."""
+    compiled = _smallest_runs_that_fit({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}, registry_name(margin),
+                                       REGISTRY_RUNS)
+    if compiled is None:
+        raise ChainError(f"{registry_name(margin)} exceeds the EVM's {MAX_CODE_BYTES:,}-byte limit")
+    return compiled
+
+
+# The margin registry's code at OPTIMIZER_RUNS exceeds the limit; at 200 runs it fits.
+REGISTRY_RUNS = (OPTIMIZER_RUNS, 200, 1)
 
 
 @dataclass(frozen=True)
@@ -75,10 +104,15 @@ def deploy_round_contracts(w3, account, statement: RoundStatement, compiled: dic
 
 
 def registry_contract(w3, address: str):
-    from zksolvency.chain import compile_solidity
-
-    abi = compile_solidity({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()})["SolvencyRegistry"]["abi"]
-    return w3.eth.contract(address=w3.to_checksum_address(address), abi=abi)
+    """The registry at ``address``, with the interface of its kind (its ``margin()`` says which)."""
+    compiled = compile_solidity({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()})
+    address = w3.to_checksum_address(address)
+    spot = w3.eth.contract(address=address, abi=compiled["SolvencyRegistry"]["abi"])
+    try:
+        margin = spot.functions.margin().call()
+    except Exception as e:  # no code there, or not a registry
+        raise ChainError(f"{address} does not answer as a SolvencyRegistry: {_reason(e)}") from None
+    return spot if not margin else w3.eth.contract(address=address, abi=compiled[registry_name(True)]["abi"])
 
 
 def _transact(w3, registry, owner, fn, what: str):
@@ -130,11 +164,23 @@ def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
                      f"the reserve of {asset!r} at {address}")
 
 
+def register_price_feed(w3, registry, owner, asset: str, feed: str, max_age: int):
+    """Register, for good, the price feed (AggregatorV3Interface) a margin registry takes ``asset``'s price from;
+    its answers count for ``max_age`` seconds. Returns the receipt."""
+    if not registry.functions.margin().call():
+        raise ChainError("price feeds are for margin rounds: this registry takes spot rounds")
+    fn = registry.functions.registerPriceFeed(asset, w3.to_checksum_address(feed), max_age)
+    return _transact(w3, registry, owner, fn, f"the price feed of {asset!r}")
+
+
 def publish(w3, registry, owner, statement: RoundStatement):
     """Submit the round; in private mode the registry reads the reserves of its registered assets, in the units
-    it registered, which must be the round's. Returns the receipt."""
-    if statement.margin is not None:
-        raise ChainError("the registry does not take margin rounds yet: verify this round with `zksolvency verify`")
+    it registered, which must be the round's. A margin round's prices must be its assets' feeds' latest answers
+    where the registry has feeds. Returns the receipt."""
+    margin = statement.margin is not None
+    if registry.functions.margin().call() != margin:
+        kind = "margin" if margin else "spot"
+        raise ChainError(f"a {kind} round needs a registry of {kind} rounds: this one takes the other kind")
     for a in statement.assets:
         registered, decimals, _, _ = registry.functions.assetOf(a.name).call()
         if not registered:
@@ -142,7 +188,15 @@ def publish(w3, registry, owner, statement: RoundStatement):
         if decimals != a.decimals:
             raise ChainError(f"the round counts {a.name} with {a.decimals} decimals, the registry with {decimals}")
     names = [a.name for a in statement.assets]
-    if statement.private_totals:
+    if margin:
+        terms = (list(statement.margin.prices), list(statement.margin.ratios))
+        if statement.private_totals:
+            fn = registry.functions.submitPrivateMarginRound(statement.round_id, statement.timestamp,
+                                                             statement.proof, names, terms)
+        else:
+            fn = registry.functions.submitMarginRound(statement.round_id, statement.timestamp, statement.proof,
+                                                      names, (list(statement.values), list(statement.debts)), terms)
+    elif statement.private_totals:
         fn = registry.functions.submitPrivateRound(statement.round_id, statement.timestamp, statement.proof, names)
     else:
         fn = registry.functions.submitRound(statement.round_id, statement.timestamp, statement.proof, names,
@@ -196,14 +250,28 @@ def inclusion_calldata(records) -> tuple:
     return rows, hashes, slots, proofs
 
 
-def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool = True) -> tuple:
-    """(the Rule the view reports, the gas estimate of ``verifyInclusion`` or None) for a user's records."""
+def margin_inclusion_calldata(records, weights) -> tuple:
+    """((account, rows, record hashes, slots, proofs), key weights mod r) for a margin registry's view, from
+    checked-form records (``audit.records_of``: one account key for all of a user's records)."""
+    rows, hashes, slots, proofs = inclusion_calldata(records)
+    account = records[0].account if records else 0
+    return (account, rows, hashes, slots, proofs), [w % R_MODULUS for w in weights]
+
+
+def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool = True, weights=None) -> tuple:
+    """(the Rule the view reports, the gas estimate of its ``verifyInclusion`` or None) for a user's records;
+    ``weights``: a margin round's key weights as it recorded them (``chain_keys``)."""
     from zksolvency.verifier.inclusion import Rule
 
-    args = inclusion_calldata(records)
+    if weights is None:
+        args = inclusion_calldata(records)
+        failure, verify = registry.functions.inclusionFailure, registry.functions.verifyInclusion
+    else:
+        args = margin_inclusion_calldata(records, weights)
+        failure, verify = registry.functions.marginInclusionFailure, registry.functions.verifyMarginInclusion
     try:
-        code = registry.functions.inclusionFailure(round_id, *args).call()
-        gas = registry.functions.verifyInclusion(round_id, *args).estimate_gas() if measure_gas else None
+        code = failure(round_id, *args).call()
+        gas = verify(round_id, *args).estimate_gas() if measure_gas else None
     except Exception as e:  # web3 raises ContractLogicError and friends
         raise ChainError(f"the registry's inclusion view failed: {_reason(e)}") from None
     return Rule(code), gas
@@ -221,16 +289,32 @@ def recorded_round(registry, round_id: str) -> dict:
         if _reason(e) == "UnknownRound":
             raise InclusionError(Rule.ROUND_ID, f"the registry holds no round {round_id!r}") from None
         raise ChainError(f"cannot read round {round_id!r} from the registry: {_reason(e)}") from None
-    names, private = _recorded_names(registry, round_id, block)
+    names, private, inputs = _recorded_names(registry, round_id, block)
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
+    margin = registry.functions.margin().call()
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
             "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names, "private": private,
-            "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names}}
+            "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names},
+            "margin": margin, "weights": _recorded_weights(registry, round_id, inputs, assets) if margin else None}
+
+
+def _recorded_weights(registry, round_id: str, inputs, assets: int) -> tuple:
+    """A margin round's key weights as signed integers, from the public inputs it recorded ([tag, (value, weight)
+    per key]), checked against the weights' hash the registry stored (its view checks records against that)."""
+    from zksolvency.circuits.solvency import FIRST_ASSET_KEY
+    from zksolvency.verifier.transcript import keccak256
+
+    field = list(inputs[2::2])
+    if len(inputs) != 1 + 2 * (FIRST_ASSET_KEY + 2 * assets) or keccak256(
+            b"".join(w.to_bytes(32, "big") for w in field)) != registry.functions.roundWeightsHash(round_id).call():
+        raise ChainError(f"the registry's record of margin round {round_id!r} holds no weights of its {assets} assets")
+    return tuple(w - R_MODULUS if w > R_MODULUS // 2 else w for w in field)
 
 
 def _recorded_names(registry, round_id: str, block: int) -> tuple:
-    """(asset names in index order, whether the totals are private) of a round, from its RoundSubmitted event."""
+    """(asset names in index order, whether the totals are private, the public inputs) of a round, from its
+    RoundSubmitted event."""
     from zksolvency.verifier.transcript import keccak256
 
     key = keccak256(round_id.encode("utf-8"))
@@ -242,7 +326,8 @@ def _recorded_names(registry, round_id: str, block: int) -> tuple:
     if len(logs) != 1:
         raise ChainError(f"the registry recorded round {round_id!r} in block {block}, but that block holds "
                          f"{len(logs)} records of it")
-    return list(logs[0]["args"]["assets"]), bool(logs[0]["args"]["privateTotals"])
+    args = logs[0]["args"]
+    return list(args["assets"]), bool(args["privateTotals"]), list(args["publicInputs"])
 
 
 def recorded_keys(registry, round_id: str, expected=None) -> tuple:
@@ -253,7 +338,7 @@ def recorded_keys(registry, round_id: str, expected=None) -> tuple:
     recorded = recorded_round(registry, round_id)
     keys = chain_keys(recorded)
     if expected is not None and keys != expected:
-        differ = [f for f in ("log_n", "slots", "asset_count", "commitment", "gamma", "g1", "g2", "tau_g2")
+        differ = [f for f in ("log_n", "slots", "asset_count", "commitment", "gamma", "g1", "g2", "tau_g2", "weights")
                   if getattr(keys, f) != getattr(expected, f)]
         raise InclusionError(Rule.ROUND_RECORD, f"the registry's record of round {round_id!r} is not the round "
                                                 f"file's ({', '.join(differ)} differ)")
@@ -272,14 +357,15 @@ class ViewCheck:
         # The view takes the slots of all records as one array: it cannot tell S + 1 slots in one record and
         # S - 1 in the next from S and S, so the shape is checked before it (its empty case too, for one verdict).
         check_shape(keys, records)
-        rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records, self.measure_gas)
+        rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records, self.measure_gas,
+                                                 keys.weights)
         if rule != Rule.VALID:
             raise InclusionError(rule, f"the registry's view refuses the records ({rule.name})")
 
 
 def recorded_shape(recorded: dict) -> SolvencyShape:
     """The circuit shape of a recorded round (``recorded_round``)."""
-    return SolvencyShape(recorded["n"].bit_length() - 1, recorded["slots"], recorded["private"])
+    return SolvencyShape(recorded["n"].bit_length() - 1, recorded["slots"], recorded["private"], recorded["margin"])
 
 
 def chain_keys(recorded: dict):
@@ -292,7 +378,8 @@ def chain_keys(recorded: dict):
         raise ChainError(f"the registry reports {n} rows, not a power of two")
     return InclusionKeys(n.bit_length() - 1, recorded["slots"], recorded["asset_count"],
                          G1Point(*recorded["commitment"]), recorded["gamma"], G1Point(1, 2),
-                         G2Point((g2[1], g2[0]), (g2[3], g2[2])), G2Point((tau[1], tau[0]), (tau[3], tau[2])))
+                         G2Point((g2[1], g2[0]), (g2[3], g2[2])), G2Point((tau[1], tau[0]), (tau[3], tau[2])),
+                         recorded.get("weights"))
 
 
 @dataclass(frozen=True)
@@ -350,7 +437,7 @@ def audit_against(w3, registry_address: str, shape: SolvencyShape, expected_vk) 
     wanted = compiled["SolvencyRegistry"]
     code = bytes(w3.eth.get_code(registry.address))
     if _masked(code, wanted["immutables"]) != _masked(bytes.fromhex(wanted["runtime"][2:]), wanted["immutables"]):
-        differences.append(f"the code at {registry.address} is not this project's SolvencyRegistry")
+        differences.append(f"the code at {registry.address} is not this project's {registry_name(shape.margin)}")
     else:
         verifier = w3.eth.contract(address=verifier_address, abi=compiled["SolvencyVerifier"]["abi"])
         at, n, omega, g2, tau = registry.functions.verifierKeys().call()
