@@ -107,6 +107,7 @@ abstract contract SolvencyRegistryBase {
         uint8 decimals; // the round's units: 10^-decimals of the asset
         uint8 kind; // NATIVE, TOKEN, or OFFCHAIN (reserves elsewhere: public rounds only)
         address token; // TOKEN: the ERC-20 contract
+        bool priced; // a margin registry took a price feed for it (in the same storage word: read with the rest)
     }
 
     uint8 internal constant NATIVE = 0;
@@ -194,7 +195,7 @@ abstract contract SolvencyRegistryBase {
             (ok, out) = token.staticcall(abi.encodeWithSelector(IERC20Balance.balanceOf.selector, address(this)));
             if (!ok || out.length != 32) revert BadInput("token has no balanceOf()");
         }
-        assets[key] = AssetInfo(true, decimals, kind, token);
+        assets[key] = AssetInfo(true, decimals, kind, token, false);
         assetNames.push(name);
         emit AssetRegistered(name, decimals, kind, token);
     }
@@ -654,7 +655,6 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     }
 
     mapping(bytes32 => PriceFeed) internal feeds; // keccak256(asset name) -> its price feed
-    mapping(bytes32 => bytes32) internal weightsHashes; // margin rounds: keccak256 of every key's weight
 
     event PriceFeedRegistered(string asset, address indexed feed, uint32 maxAge);
 
@@ -683,6 +683,7 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
         (bool ok, bytes memory out) = feed.staticcall(abi.encodeWithSelector(AggregatorV3Interface.decimals.selector));
         if (!ok || out.length != 32 || abi.decode(out, (uint256)) > QUOTE_DECIMALS) revert BadInput("feed decimals");
         feeds[key] = PriceFeed(feed, maxAge, uint8(abi.decode(out, (uint256))));
+        assets[key].priced = true;
         feedPrice(asset); // it answers now, or nothing is registered
         emit PriceFeedRegistered(asset, feed, maxAge);
     }
@@ -728,7 +729,7 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
             bytes32 key = keccak256(bytes(names[j]));
             uint256 price = terms.prices[j];
             if (price == 0 || price >= PRICE_BOUND) revert BadInput("a price must be positive and below 2^64");
-            if (feeds[key].feed != address(0)) {
+            if (assets[key].priced) {
                 uint256 fed = feedPrice(names[j]);
                 if (fed != price) revert NotFeedPrice(names[j], fed);
             }
@@ -755,7 +756,7 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
             inputs[1 + 2 * (FIRST_ASSET_KEY + 2 * j)] = totals.equity[j];
             inputs[3 + 2 * (FIRST_ASSET_KEY + 2 * j)] = totals.debt[j];
         }
-        weightsHashes[_record(roundId, proof, inputs, false, names)] = _weightsHash(inputs);
+        _record(roundId, proof, inputs, false, names);
     }
 
     /// @notice Record a margin round with private totals: per asset, equity less debt at most the reserves the
@@ -767,7 +768,7 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
             if (assets[keccak256(bytes(names[j]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
             inputs[1 + 2 * (FIRST_ASSET_KEY + 2 * j)] = reserveUnits(names[j]);
         }
-        weightsHashes[_record(roundId, proof, inputs, true, names)] = _weightsHash(inputs);
+        _record(roundId, proof, inputs, true, names);
     }
 
     /// @dev [tag, (0, weight_k) for every key k]: the values are the caller's to fill.
@@ -777,19 +778,6 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
         inputs = new uint256[](1 + 2 * w.length);
         inputs[0] = roundTag(roundId, timestamp, names);
         for (uint256 k = 0; k < w.length; k++) inputs[2 + 2 * k] = w[k];
-    }
-
-    /// @dev keccak256 of the weights in a margin round's public inputs (at 2, 4, ..), 32 bytes each.
-    function _weightsHash(uint256[] memory inputs) internal pure returns (bytes32 h) {
-        uint256 count = (inputs.length - 1) / 2;
-        uint256[] memory w = new uint256[](count);
-        for (uint256 k = 0; k < count; k++) w[k] = inputs[2 + 2 * k];
-        h = keccak256(abi.encodePacked(w));
-    }
-
-    /// @notice A margin round's weights as recorded: keccak256 of every key's weight, 32 bytes each (0: none).
-    function roundWeightsHash(string calldata roundId) external view returns (bytes32) {
-        return weightsHashes[keccak256(bytes(roundId))];
     }
 
     // ------------------------------------------------------------------ inclusion
@@ -807,8 +795,8 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     /// @notice Whether a user's records are in a margin round: the rules of `verifyInclusion` with the round's
     ///         keys, then rule 20 (the surplus words are the account's haircut collateral less its debt), then
     ///         the openings, whose values include the account and each slot's weight. keyWeights: the round's
-    ///         weights as it recorded them (its RoundSubmitted public inputs at 2, 4, ..; checked here against
-    ///         the stored hash, so a caller cannot bring weights of its own).
+    ///         weights as it recorded them (its RoundSubmitted public inputs at 2, 4, ..). They need no storage:
+    ///         every weight the rules use is a slot's, so it is in the opened value, which the commitment binds.
     function verifyMarginInclusion(string calldata roundId, MarginRecords calldata records,
                                    uint256[] calldata keyWeights) external view returns (bool) {
         return marginInclusionFailure(roundId, records, keyWeights) == VALID;
@@ -820,17 +808,17 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
         view
         returns (uint256)
     {
-        bytes32 key = keccak256(bytes(roundId));
-        uint256 word = rounds[key].commitment;
-        if (word == 0) revert UnknownRound();
-        if (weightsHashes[key] != keccak256(abi.encodePacked(keyWeights))) revert BadInput("not the round's weights");
+        Round storage round = rounds[keccak256(bytes(roundId))];
+        if (round.commitment == 0) revert UnknownRound();
+        uint256 keys = FIRST_ASSET_KEY + 2 * uint256(round.assetCount);
         uint256 code = _shapeFailure(r.rows, r.recordHashes, r.slots, r.proofs);
-        if (code == VALID) code = _canonicalFailure(r.rows, r.slots, keyWeights.length - 1);
+        if (code == VALID && keyWeights.length != keys) code = SHAPE;
+        if (code == VALID) code = _canonicalFailure(r.rows, r.slots, keys - 1);
         if (code == VALID) code = _surplusFailure(r.slots, keyWeights);
         if (code == VALID) code = _hashOrPointFailure(r.recordHashes, r.proofs);
         if (code != VALID) return code;
-        uint256 gamma = rounds[key].gamma;
-        return _openAll(word, gamma, r.rows, _marginValues(gamma, r, keyWeights), r.proofs) ? VALID : OPENING;
+        uint256[] memory values = _marginValues(round.gamma, r, keyWeights);
+        return _openAll(round.commitment, round.gamma, r.rows, values, r.proofs) ? VALID : OPENING;
     }
 
     function _marginValues(uint256 gamma, MarginRecords calldata r, uint256[] calldata keyWeights)

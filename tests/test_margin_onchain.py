@@ -31,6 +31,7 @@ from zksolvency.onchain import (
     registry_contract,
 )
 from zksolvency.round import prove_round
+from zksolvency.verifier.inclusion import Rule
 from zksolvency.verifier.plonk import VerificationError
 
 KEYS = [
@@ -339,17 +340,26 @@ def test_every_path_reaches_the_verdict_of_the_table(world, table_paths, name, u
     assert got == dict.fromkeys(got, expected)
 
 
-def test_the_view_takes_only_the_rounds_own_weights(world):
+@pytest.mark.parametrize("key, weight, rule", [
+    (9, "equity", "SURPLUS"),     # her USDT debt weighted like collateral
+    (4, 10**30, "SURPLUS"),       # her BTC collateral worth more: the surplus words no longer match
+    (1, 1, "OPENING"),            # a surplus word weighted +1: rule 20 holds, the slot's weight is in the opening
+    (5, 7, "VALID"),              # BTC debt (she has none): a key she holds no slot of is no part of her check
+])
+def test_the_view_refuses_weights_other_than_the_rounds(world, key, weight, rule):
+    """The view takes the weights from its caller: any but the round's fail a rule or the opening."""
     registry, public, keys = world["registry"], world["public"], world["keys"]
-    records = records_of(public.inclusion_file(0), [a.name for a in public.statement.assets], keys)
+    user = public.user_ids.index("alice")
+    records = records_of(public.inclusion_file(user), [a.name for a in public.statement.assets], keys)
     args, weights = margin_inclusion_calldata(records, keys.weights)
-    view = registry.functions.marginInclusionFailure
-    assert view(public.statement.round_id, args, weights).call() == 0
-    assert registry.functions.verifyMarginInclusion(public.statement.round_id, args, weights).call() is True
+    view, round_id = registry.functions.marginInclusionFailure, public.statement.round_id
+    assert view(round_id, args, weights).call() == 0
+    assert registry.functions.verifyMarginInclusion(round_id, args, weights).call() is True
     lax = list(weights)
-    lax[5] = lax[4]  # BTC's debt weighted like collateral
-    assert _reason(view(public.statement.round_id, args, lax), world["owner"].address) == (
-        "BadInput(\"not the round's weights\")")
+    lax[key] = weights[8] if weight == "equity" else weight
+    assert Rule(view(round_id, args, lax).call()).name == rule
+    assert registry.functions.verifyMarginInclusion(round_id, args, lax).call() is (rule == "VALID")
+    assert Rule(view(round_id, args, weights[:-1]).call()).name == "SHAPE"
 
 
 # --------------------------------------------------------------------------- the CLI
