@@ -12,6 +12,7 @@ from eth_account import Account
 
 from inclusion_paths import paths, verdict
 from margin_ledger import HONEST_LEDGER, margin_files
+from registry_calls import refusal
 from zksolvency.artifacts import RoundStatement
 from zksolvency.audit import records_of, round_keys, verify_round
 from zksolvency.chain import CONTRACTS, ChainError, anvil, compile_solidity, connect, deploy, send
@@ -59,16 +60,6 @@ def world(tmp_path_factory, dev_srs):
         keys = round_keys(verify_round(public.statement, allow_insecure_srs=True))
         yield {"w3": w3, "owner": owner, "ledger": led, "terms": terms, "public": public, "spare": spare,
                "registry": registry, "keys": keys, "srs": dev_srs, "tmp": tmp, "deployment": d}
-
-
-def _reason(call, sender):
-    from zksolvency.onchain import _reason as reason
-
-    try:
-        call.call({"from": sender})
-    except Exception as e:
-        return reason(e)
-    raise AssertionError("the registry accepted")
 
 
 def _contract(w3, owner, file, name, *args):
@@ -119,12 +110,12 @@ def test_terms_out_of_range_are_refused_before_the_proof(world):
         (prices, [10_001] + ratios[1:], "BadInput('a collateral ratio past 10000 bps')"),
         (prices[:-1], ratios, "BadInput('a price and a ratio for every asset')"),
     ]:
-        assert _reason(weights(names, (p, r)), owner.address) == reason
+        assert refusal(weights(names, (p, r)), owner.address) == reason
     # An asset of 0 decimals beside one of 30: its unit at a price of 2^63 is worth 2^63 10^30 units of the
     # common quote unit, times 10^4 past 2^128 (the price packing that must not wrap the field).
     register_asset(world["w3"], registry, owner, "WHOLE", 0, offchain=True)
     register_asset(world["w3"], registry, owner, "DUST", 30, offchain=True)
-    assert _reason(weights(["WHOLE", "DUST"], ([1 << 63, 1], [1, 1])), owner.address) == (
+    assert refusal(weights(["WHOLE", "DUST"], ([1 << 63, 1], [1, 1])), owner.address) == (
         "BadInput('a weight past 2^128')")
     assert weights(["WHOLE", "DUST"], ([1, 1], [1, 1])).call()
 

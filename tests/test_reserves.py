@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
+from registry_calls import refusal
 from zksolvency.chain import CONTRACTS, ChainError, anvil, compile_solidity, connect, deploy, send
 from zksolvency.ingest import parse_decimals, read_ledger
 from zksolvency.onchain import (
@@ -64,17 +65,6 @@ def _private_round(tmp, srs, round_id, reserves, seed=3, assets=ASSETS):
     return prove_round(ledger, srs, round_id, slots=2, private_totals=True, reserves=reserves)
 
 
-def _reason(call, sender):
-    """The registry's own reason for refusing ``call`` (a custom error's name, or a revert string)."""
-    from zksolvency.onchain import _reason as reason
-
-    try:
-        call.call({"from": sender})
-    except Exception as e:
-        return reason(e)
-    raise AssertionError("the registry accepted")
-
-
 def test_a_reserve_counts_once_however_often_it_is_registered(world):
     w3, owner, holder, registry = world["w3"], world["owner"], world["eth_holder"], world["registry"]
     before = registry.functions.reserveUnits("ETH").call()
@@ -90,19 +80,19 @@ def test_assets_are_registered_once_with_their_units_and_their_own_token(world):
     w3, owner, registry, token = world["w3"], world["owner"], world["registry"], world["token"]
     assert registry.functions.assetOf("TOK").call() == [True, 6, 1, token.address]
     fn = registry.functions.registerAsset
-    assert _reason(fn("ETH", 10, ZERO), owner.address) == "AssetExists('ETH')"  # decimals are immutable
-    assert _reason(fn("WETH", 18, ZERO), owner.address) == "BadInput('token already registered under another name')"
-    assert _reason(fn("TOK2", 6, token.address), owner.address) == (
+    assert refusal(fn("ETH", 10, ZERO), owner.address) == "AssetExists('ETH')"  # decimals are immutable
+    assert refusal(fn("WETH", 18, ZERO), owner.address) == "BadInput('token already registered under another name')"
+    assert refusal(fn("TOK2", 6, token.address), owner.address) == (
         "BadInput('token already registered under another name')")
-    assert _reason(fn("FAKE", 6, world["eth_holder"].address), owner.address) == "BadInput('token is not a contract')"
+    assert refusal(fn("FAKE", 6, world["eth_holder"].address), owner.address) == "BadInput('token is not a contract')"
     not_a_token = _contract(w3, owner, "TestWallet.sol", "TestWallet", owner.address)
-    assert _reason(fn("FAKE", 6, not_a_token.address), owner.address) == "BadInput('token has no decimals()')"
-    assert _reason(fn("", 6, ZERO), owner.address) == "BadInput('asset name')"
-    assert _reason(fn("X" * 65, 6, ZERO), owner.address) == "BadInput('asset name')"
-    assert _reason(fn("BIG", 31, ZERO), owner.address) == "BadInput('decimals')"
-    assert _reason(registry.functions.registerReserve("NOPE", owner.address, b""), owner.address) == (
+    assert refusal(fn("FAKE", 6, not_a_token.address), owner.address) == "BadInput('token has no decimals()')"
+    assert refusal(fn("", 6, ZERO), owner.address) == "BadInput('asset name')"
+    assert refusal(fn("X" * 65, 6, ZERO), owner.address) == "BadInput('asset name')"
+    assert refusal(fn("BIG", 31, ZERO), owner.address) == "BadInput('decimals')"
+    assert refusal(registry.functions.registerReserve("NOPE", owner.address, b""), owner.address) == (
         "UnknownAsset('NOPE')")
-    assert _reason(fn("OTHER", 6, ZERO), world["eth_holder"].address) == "NotOwner"
+    assert refusal(fn("OTHER", 6, ZERO), world["eth_holder"].address) == "NotOwner"
     register_asset(w3, registry, owner, "OTHER", 2, _contract(w3, owner, "TestToken.sol", "TestToken", "o", 2).address)
     assert registry.functions.registeredAssets().call() == ["ETH", "TOK", "OTHER"]
 
@@ -142,7 +132,7 @@ def test_private_rounds_count_registered_reserves_in_registered_units(world):
     with pytest.raises(ChainError, match="counts ETH with 10 decimals, the registry with 9"):
         publish(w3, registry, owner, tenfold.statement)
     # A round naming an asset twice.
-    assert _reason(registry.functions.submitPrivateRound("private-3", "t", covered.statement.proof, ["ETH", "ETH"]),
+    assert refusal(registry.functions.submitPrivateRound("private-3", "t", covered.statement.proof, ["ETH", "ETH"]),
                    owner.address) == "BadInput('an asset named twice')"
     # Reserves that leave before submission.
     emptied = make("private-4", seed=6)
@@ -185,8 +175,8 @@ def test_the_registry_binds_names_decimals_and_time_in_the_round_tag(world):
     w3, owner, registry, tmp = world["w3"], world["owner"], world["registry"], world["tmp"]
     tag = registry.functions.roundTag("r-7", "2026-12-03T00:00:00Z", ["TOK", "ETH"]).call()
     assert tag == round_tag("r-7", "2026-12-03T00:00:00Z", [("TOK", 6), ("ETH", 9)])
-    assert _reason(registry.functions.roundTag("r-7", "t", ["ETH", "BTC"]), owner.address) == "UnknownAsset('BTC')"
-    assert _reason(registry.functions.roundTag("r-7", "t", ["ETH", "ETH"]), owner.address) == (
+    assert refusal(registry.functions.roundTag("r-7", "t", ["ETH", "BTC"]), owner.address) == "UnknownAsset('BTC')"
+    assert refusal(registry.functions.roundTag("r-7", "t", ["ETH", "ETH"]), owner.address) == (
         "BadInput('an asset named twice')")
     holder, token = Account.create(), world["token"]
     _fund(w3, owner, holder.address, 10**17)
@@ -199,6 +189,6 @@ def test_the_registry_binds_names_decimals_and_time_in_the_round_tag(world):
     st = r.statement
     names = [a.name for a in st.assets]
     other_time = registry.functions.submitPrivateRound(st.round_id, "2030-01-01T00:00:00Z", st.proof, names)
-    assert _reason(other_time, owner.address) in ("zksolvency: quotient identity", "zksolvency: pairing check failed")
+    assert refusal(other_time, owner.address) in ("zksolvency: quotient identity", "zksolvency: pairing check failed")
     publish(w3, registry, owner, st)  # the positive twin, under its own labels
     assert recorded_round(registry, st.round_id)["assets"] == names
