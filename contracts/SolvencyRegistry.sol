@@ -302,12 +302,21 @@ abstract contract SolvencyRegistryBase {
     function roundTag(string calldata roundId, string calldata timestamp, string[] calldata names)
         public
         view
-        returns (uint256)
+        returns (uint256 tag)
+    {
+        (tag,) = _roundTag(roundId, timestamp, names);
+    }
+
+    /// @dev The round's tag and its assets' keys (keccak256 of each name), in the round's order.
+    function _roundTag(string calldata roundId, string calldata timestamp, string[] calldata names)
+        internal
+        view
+        returns (uint256, bytes32[] memory keys)
     {
         if (names.length == 0) revert BadInput("no assets");
         bytes32 t = keccak256(abi.encodePacked("zksolvency/round/v2", uint32(bytes(roundId).length), roundId,
                                                uint32(bytes(timestamp).length), timestamp, uint32(names.length)));
-        bytes32[] memory keys = new bytes32[](names.length);
+        keys = new bytes32[](names.length);
         for (uint256 i = 0; i < names.length; i++) {
             bytes32 key = keccak256(bytes(names[i]));
             AssetInfo storage a = assets[key];
@@ -318,7 +327,7 @@ abstract contract SolvencyRegistryBase {
             keys[i] = key;
             t = keccak256(abi.encodePacked(t, key, a.decimals));
         }
-        return uint256(t) % R;
+        return (uint256(t) % R, keys);
     }
 
     function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals,
@@ -714,29 +723,40 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     /// @notice Every key's weight in a margin round (zksolvency.circuits.solvency.margin_weights, mod R), made
     ///         here from the stated terms: each price positive and below 2^64 units, the feed's latest answer
     ///         where the asset has a feed; each ratio at most 10,000 basis points; no weight past 2^128.
-    function marginWeights(string[] calldata names, Terms calldata terms) public view returns (uint256[] memory w) {
-        uint256 k = names.length;
-        if (terms.prices.length != k || terms.ratiosBps.length != k) revert BadInput("a price and a ratio for every asset");
+    function marginWeights(string[] calldata names, Terms calldata terms) public view returns (uint256[] memory) {
+        bytes32[] memory keys = new bytes32[](names.length);
+        for (uint256 j = 0; j < names.length; j++) {
+            keys[j] = keccak256(bytes(names[j]));
+            if (!assets[keys[j]].registered) revert UnknownAsset(names[j]);
+        }
+        return _weights(keys, names, terms.prices, terms.ratiosBps);
+    }
+
+    /// @dev marginWeights for registered assets whose keys are known.
+    function _weights(bytes32[] memory keys, string[] calldata names, uint256[] calldata prices,
+                      uint256[] calldata ratios) internal view returns (uint256[] memory w) {
+        uint256 k = keys.length;
+        if (prices.length != k || ratios.length != k) revert BadInput("a price and a ratio for every asset");
+        AssetInfo[] memory info = new AssetInfo[](k);
         uint256 top;
         for (uint256 j = 0; j < k; j++) {
-            AssetInfo storage a = assets[keccak256(bytes(names[j]))];
-            if (!a.registered) revert UnknownAsset(names[j]);
-            if (a.decimals > top) top = a.decimals;
+            info[j] = assets[keys[j]];
+            if (info[j].decimals > top) top = info[j].decimals;
         }
         w = new uint256[](FIRST_ASSET_KEY + 2 * k);
         (w[1], w[2], w[3]) = (R - 1, R - (1 << SURPLUS_WORD_BITS), R - (1 << (2 * SURPLUS_WORD_BITS)));
         for (uint256 j = 0; j < k; j++) {
-            bytes32 key = keccak256(bytes(names[j]));
-            uint256 price = terms.prices[j];
+            uint256 price = prices[j];
             if (price == 0 || price >= PRICE_BOUND) revert BadInput("a price must be positive and below 2^64");
-            if (assets[key].priced) {
+            if (info[j].priced) {
                 uint256 fed = feedPrice(names[j]);
                 if (fed != price) revert NotFeedPrice(names[j], fed);
             }
-            if (terms.ratiosBps[j] > BASIS_POINTS) revert BadInput("a collateral ratio past 10000 bps");
-            uint256 unit = price * 10 ** (top - assets[key].decimals); // < 2^64 * 10^30: no overflow
+            uint256 ratio = ratios[j];
+            if (ratio > BASIS_POINTS) revert BadInput("a collateral ratio past 10000 bps");
+            uint256 unit = price * 10 ** (top - info[j].decimals); // < 2^64 * 10^30: no overflow
             if (unit * BASIS_POINTS > WEIGHT_BOUND) revert BadInput("a weight past 2^128");
-            w[FIRST_ASSET_KEY + 2 * j] = unit * terms.ratiosBps[j];
+            w[FIRST_ASSET_KEY + 2 * j] = unit * ratio;
             w[FIRST_ASSET_KEY + 2 * j + 1] = R - unit * BASIS_POINTS;
         }
     }
@@ -774,9 +794,10 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     /// @dev [tag, (0, weight_k) for every key k]: the values are the caller's to fill.
     function _marginInputs(string calldata roundId, string calldata timestamp, string[] calldata names,
                            Terms calldata terms) internal view returns (uint256[] memory inputs) {
-        uint256[] memory w = marginWeights(names, terms);
+        (uint256 tag, bytes32[] memory keys) = _roundTag(roundId, timestamp, names);
+        uint256[] memory w = _weights(keys, names, terms.prices, terms.ratiosBps);
         inputs = new uint256[](1 + 2 * w.length);
-        inputs[0] = roundTag(roundId, timestamp, names);
+        inputs[0] = tag;
         for (uint256 k = 0; k < w.length; k++) inputs[2 + 2 * k] = w[k];
     }
 
