@@ -1,0 +1,97 @@
+"""The browser verification page: the built page (``web/``, bundled into ``data/web/verify.html``) with its pin.
+
+The page is one self-contained HTML file (its script and style inlined). Whoever serves it names what it checks
+against: a verifying key's digest (the customer then drops the round's round.json beside their file) or a
+registry and the JSON-RPC endpoint the page asks about the round. The pin is written into the page as JSON; the
+page reads nothing else from the server. ``serve`` listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from urllib.parse import urlsplit
+
+PAGE = "verify.html"
+CONFIG_ELEMENT = '<script type="application/json" id="zksolvency-config">{}</script>'
+HOST = "127.0.0.1"
+_DIGEST = re.compile("0x[0-9a-f]{64}")
+_ADDRESS = re.compile("0x[0-9a-fA-F]{40}")
+
+
+class PinError(ValueError):
+    """A pin the page cannot be served with; the message names the option."""
+
+
+@dataclass(frozen=True)
+class PagePin:
+    """What the served page checks against: a verifying key's digest, or a registry read through an RPC URL."""
+
+    vk_digest: str | None = None
+    registry: str | None = None
+    rpc: str | None = None
+    allow_insecure_srs: bool = False
+
+    def __post_init__(self):
+        if (self.vk_digest is None) == (self.registry is None):
+            raise PinError("pin the page to one thing: --vk-digest HEX, or --registry ADDR with --rpc URL")
+        if self.vk_digest is not None and not _DIGEST.fullmatch(self.vk_digest):
+            raise PinError("--vk-digest: expected 0x and 64 lowercase hex digits")
+        if self.registry is not None:
+            if not _ADDRESS.fullmatch(self.registry):
+                raise PinError("--registry: expected 0x and 40 hex digits")
+            if self.rpc is None:
+                raise PinError("--registry needs --rpc URL (the endpoint the customer's browser asks)")
+            if urlsplit(self.rpc).scheme not in ("http", "https") or not urlsplit(self.rpc).hostname:
+                raise PinError("--rpc: expected an http:// or https:// URL")
+        elif self.rpc is not None:
+            raise PinError("--rpc goes with --registry")
+
+    def to_json(self) -> dict:
+        pin = {"vk_digest": self.vk_digest} if self.vk_digest else {"registry": self.registry, "rpc": self.rpc}
+        return {"pin": pin, "allow_insecure_srs": self.allow_insecure_srs}
+
+    def describe(self) -> str:
+        what = f"the verifying key {self.vk_digest}" if self.vk_digest else f"the registry {self.registry} via {self.rpc}"
+        return what + (" (INSECURE development SRS accepted)" if self.allow_insecure_srs else "")
+
+
+def built_page() -> str:
+    """The built page as installed with the package (``make web`` rebuilds it; a test checks it is current)."""
+    return files("zksolvency").joinpath("data", "web", PAGE).read_text(encoding="utf-8")
+
+
+def pinned_page(pin: PagePin, page: str | None = None) -> str:
+    """The page with ``pin`` written in (as JSON in a script element, ``<`` escaped so it cannot end it)."""
+    page = built_page() if page is None else page
+    if page.count(CONFIG_ELEMENT) != 1:
+        raise RuntimeError("the built page has no place for its pin")
+    config = json.dumps(pin.to_json(), sort_keys=True).replace("<", "\\u003c")
+    return page.replace(CONFIG_ELEMENT, CONFIG_ELEMENT.replace("{}", config))
+
+
+def server(pin: PagePin, port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 answering GET / with the pinned page (port 0: a free one)."""
+    body = pinned_page(pin).encode("utf-8")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            if urlsplit(self.path).path not in ("/", "/index.html", "/" + PAGE):
+                self.send_error(404, "only the verification page is served here")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):  # requests are not logged: a path could carry anything
+            pass
+
+    return ThreadingHTTPServer((HOST, port), Handler)
