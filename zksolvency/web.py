@@ -20,6 +20,11 @@ CONFIG_ELEMENT = '<script type="application/json" id="zksolvency-config">{}</scr
 HOST = "127.0.0.1"
 _DIGEST = re.compile("0x[0-9a-f]{64}")
 _ADDRESS = re.compile("0x[0-9a-fA-F]{40}")
+# An RPC URL the page may be pinned to: http(s), a host (and port), a path and query of plain URL characters
+# (no credentials, quotes, spaces or angle brackets: it is written into the page and its CSP).
+_RPC_URL = re.compile(r"(https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?)"
+                      r"(?:/[A-Za-z0-9._~%!$&()*+,;=:/?\-]*)?")
+CSP_CONNECT = "connect-src http: https:"
 
 
 class PinError(ValueError):
@@ -45,14 +50,18 @@ class PagePin:
                 raise PinError("--registry: expected 0x and 40 hex digits")
             if self.rpc is None:
                 raise PinError("--registry needs --rpc URL (the endpoint the customer's browser asks)")
-            if urlsplit(self.rpc).scheme not in ("http", "https") or not urlsplit(self.rpc).hostname:
-                raise PinError("--rpc: expected an http:// or https:// URL")
+            if not _RPC_URL.fullmatch(self.rpc):
+                raise PinError("--rpc: expected an http:// or https:// URL (no credentials, quotes or spaces)")
         elif self.rpc is not None:
             raise PinError("--rpc goes with --registry")
 
     def to_json(self) -> dict:
         pin = {"vk_digest": self.vk_digest} if self.vk_digest else {"registry": self.registry, "rpc": self.rpc}
         return {"pin": pin, "allow_insecure_srs": self.allow_insecure_srs}
+
+    def connect_source(self) -> str:
+        """The page's CSP connect-src: the RPC endpoint's origin, or nothing at all for a page pinned to a key."""
+        return "'none'" if self.rpc is None else _RPC_URL.fullmatch(self.rpc).group(1)
 
     def describe(self) -> str:
         what = f"the verifying key {self.vk_digest}" if self.vk_digest else f"the registry {self.registry} via {self.rpc}"
@@ -67,8 +76,9 @@ def built_page() -> str:
 def pinned_page(pin: PagePin, page: str | None = None) -> str:
     """The page with ``pin`` written in (as JSON in a script element, ``<`` escaped so it cannot end it)."""
     page = built_page() if page is None else page
-    if page.count(CONFIG_ELEMENT) != 1:
+    if page.count(CONFIG_ELEMENT) != 1 or page.count(CSP_CONNECT) != 1:
         raise RuntimeError("the built page has no place for its pin")
+    page = page.replace(CSP_CONNECT, f"connect-src {pin.connect_source()}")
     config = json.dumps(pin.to_json(), sort_keys=True).replace("<", "\\u003c")
     return page.replace(CONFIG_ELEMENT, CONFIG_ELEMENT.replace("{}", config))
 

@@ -1,0 +1,192 @@
+"""The browser verification page: its vectors, its build, and the page itself in a real headless Chromium.
+
+One table drives every path: the Python table (tests/vectors/inclusion/cases.json) and the margin table
+(tests/vectors/web/margin_cases.json, from make_web_cases.py) get the same verdict from the Python verifier,
+from the page's module in Node (web/test/, `make test` runs it) and from the page in Chromium here, dropping
+each file through the page's own inputs and reading the verdict it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from browser import check_on_page, chromium, served
+from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
+from zksolvency.audit import check_inclusion, round_keys, verify_round
+from zksolvency.verifier.inclusion import InclusionError
+from zksolvency.web import PagePin, PinError, built_page, pinned_page
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = ROOT / "tests" / "vectors"
+sys.path.insert(0, str(VECTORS))
+import make_web_cases  # noqa: E402
+
+SPOT_ROUND = VECTORS / "inclusion" / "round.json"
+MARGIN_ROUND = VECTORS / "web" / "margin_round.json"
+SPOT_CASES = json.loads((VECTORS / "inclusion" / "cases.json").read_text(encoding="utf-8"))
+MARGIN_CASES = json.loads((VECTORS / "web" / "margin_cases.json").read_text(encoding="utf-8"))
+PINS = json.loads((VECTORS / "web" / "pins.json").read_text(encoding="utf-8"))
+TABLES = {"inclusion/round.json": (SPOT_ROUND, SPOT_CASES), "web/margin_round.json": (MARGIN_ROUND, MARGIN_CASES)}
+ALL_CASES = [(name, c) for name, (_, cases) in TABLES.items() for c in cases]
+PAGE_CODE_LIMIT = 300_000  # bytes of the page's own code and libraries, minified
+
+
+def python_verdict(statement, keys, case) -> str:
+    try:
+        inclusion = InclusionFile.from_json(case["file"], "case")
+        check_inclusion(inclusion, keys, statement.round_id, [a.name for a in statement.assets], case["user_id"])
+        return "VALID"
+    except ArtifactError:
+        return "MALFORMED"
+    except InclusionError as e:
+        return e.rule.name
+
+
+@pytest.fixture(scope="module")
+def margin_round():
+    statement = RoundStatement.load(MARGIN_ROUND)
+    return statement, round_keys(verify_round(statement, allow_insecure_srs=True))
+
+
+@pytest.mark.parametrize("case", MARGIN_CASES, ids=[c["name"] for c in MARGIN_CASES])
+def test_python_reaches_the_verdict_of_every_margin_vector(case, margin_round):
+    statement, keys = margin_round
+    assert python_verdict(statement, keys, case) == case["verdict"]
+
+
+def test_the_web_vectors_are_the_generators(tmp_path):
+    """layouts.json and pins.json are exactly what the generator writes; the margin table holds the generator's
+    cases with its verdicts (its round is random: salts and rows are drawn afresh)."""
+    layouts = json.loads((VECTORS / "web" / "layouts.json").read_text(encoding="utf-8"))
+    assert layouts == make_web_cases.layouts()
+    assert PINS == make_web_cases.pins({"inclusion/round.json": SPOT_ROUND, "web/margin_round.json": MARGIN_ROUND})
+    fresh = make_web_cases.margin_cases(make_web_cases.margin_round(tmp_path))
+    assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in MARGIN_CASES]
+    assert RoundStatement.load(MARGIN_ROUND).round_id == make_web_cases.ROUND_ID
+
+
+def test_the_built_page_is_its_sources(tmp_path):
+    """The page installed with the package (zksolvency/data/web/verify.html) is what web/build.mjs makes now."""
+    if not (ROOT / "web" / "node_modules" / "esbuild").exists() or shutil.which("node") is None:
+        pytest.skip("no web/node_modules: npm ci --prefix web (make test runs it)")
+    out = tmp_path / "verify.html"
+    subprocess.run(["node", str(ROOT / "web" / "build.mjs"), str(out)], check=True, capture_output=True)
+    assert out.read_text(encoding="utf-8") == built_page(), "rebuild the page: make web"
+
+
+def test_the_page_is_one_file_within_its_size_budget():
+    page = built_page()
+    assert len(page.encode("utf-8")) < PAGE_CODE_LIMIT
+    for external in ("src=", "href=", "@import", "url("):  # nothing fetched: one file works offline
+        assert external not in page.split("<script type=\"module\">")[0], external
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "pin the page to one thing"),
+    (["--vk-digest", "0x12"], "64 lowercase hex digits"),
+    (["--registry", "0x" + "ab" * 20], "--registry needs --rpc"),
+    (["--registry", "0x12", "--rpc", "http://127.0.0.1:8545"], "40 hex digits"),
+    (["--registry", "0x" + "ab" * 20, "--rpc", "file:///etc/passwd"], "http:// or https://"),
+    (["--registry", "0x" + "ab" * 20, "--rpc", "http://user:pw@node.example"], "no credentials"),
+    (["--vk-digest", "0x" + "ab" * 32, "--rpc", "http://127.0.0.1:8545"], "--rpc goes with --registry"),
+    (["--vk-digest", "0x" + "ab" * 32, "--registry", "0x" + "ab" * 20, "--rpc", "http://x"], "one thing"),
+])
+def test_the_web_command_refuses_a_page_without_exactly_one_pin(args, message, tmp_path):
+    from zksolvency.cli import main
+
+    result = CliRunner().invoke(main, ["web", "--out", str(tmp_path / "page.html"), *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_the_pin_is_written_into_the_page_and_cannot_end_its_element(tmp_path):
+    from zksolvency.cli import main
+
+    digest = PINS["inclusion/round.json"]
+    result = CliRunner().invoke(main, ["web", "--vk-digest", digest.upper().replace("0X", "0x"),
+                                       "--out", str(tmp_path / "page.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert json.dumps({"allow_insecure_srs": False, "pin": {"vk_digest": digest}}, sort_keys=True) in page
+    assert "connect-src 'none'" in page  # a page pinned to a key asks no one anything
+    with pytest.raises(PinError):
+        PagePin(registry="0x" + "ab" * 20, rpc="http://127.0.0.1:1/</script><script>alert(1)")
+    page = pinned_page(PagePin(registry="0x" + "ab" * 20, rpc="http://127.0.0.1:8545/rpc?k=1"))
+    assert "connect-src http://127.0.0.1:8545;" in page
+    with pytest.raises(PinError):
+        PagePin(vk_digest="0x" + "ab" * 32, allow_insecure_srs=True, rpc="http://x")
+
+
+# --------------------------------------------------------------------------- the page in Chromium
+
+
+@pytest.fixture(scope="module")
+def session():
+    with chromium() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def pages():
+    """The page served pinned to each vector round's key (development SRS allowed, as the vectors use one)."""
+    with served(PagePin(vk_digest=PINS["inclusion/round.json"], allow_insecure_srs=True)) as spot, \
+            served(PagePin(vk_digest=PINS["web/margin_round.json"], allow_insecure_srs=True)) as margin:
+        yield {"inclusion/round.json": spot, "web/margin_round.json": margin}
+
+
+@pytest.mark.parametrize("table, case", ALL_CASES, ids=[c["name"] for _, c in ALL_CASES])
+def test_the_page_in_chromium_reaches_the_verdict_of_every_vector(table, case, session, pages, tmp_path):
+    round_file, _ = TABLES[table]
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    session.get(pages[table])
+    shown = check_on_page(session, case["user_id"], path, round_file)
+    assert shown["rule"] == case["verdict"], shown["reason"]
+    assert shown["verdict"] == ("VALID" if case["verdict"] == "VALID" else "INVALID")
+    assert "INSECURE" in shown["pin"]  # served with --allow-insecure-srs: said, in red
+    assert any("INSECURE" in t for t in shown["insecure"])
+
+
+def test_the_page_shows_balances_with_decimals_the_round_and_the_pin(session, pages, tmp_path):
+    case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    session.get(pages["inclusion/round.json"])
+    shown = check_on_page(session, "alice", path, SPOT_ROUND)
+    assert shown["balances"]["BTC"] == ["0.50000000"] and shown["balances"]["ETH"] == ["2.000000000"]
+    assert shown["balances"]["RAW"] == ["0"]
+    statement = RoundStatement.load(SPOT_ROUND)
+    assert statement.round_id in shown["text"] and statement.timestamp in shown["text"]
+    assert PINS["inclusion/round.json"] in shown["text"]
+
+    margin = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice")
+    path.write_text(json.dumps(margin["file"]), encoding="utf-8")
+    session.get(pages["web/margin_round.json"])
+    shown = check_on_page(session, "alice", path, MARGIN_ROUND)
+    assert shown["balances"]["BTC"] == ["1.00000000", "0.00000000"]
+    assert shown["balances"]["USDT"] == ["0.000000", "50000.000000"]  # equity, debt
+
+
+def test_the_page_refuses_a_round_of_another_key_or_an_insecure_one_not_allowed(session, tmp_path):
+    case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    with served(PagePin(vk_digest=PINS["web/margin_round.json"], allow_insecure_srs=True)) as url:
+        session.get(url)
+        shown = check_on_page(session, "alice", path, SPOT_ROUND)
+        assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "not the pinned" in shown["reason"]
+    with served(PagePin(vk_digest=PINS["inclusion/round.json"])) as url:
+        session.get(url)
+        shown = check_on_page(session, "alice", path, SPOT_ROUND)
+        assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "development SRS" in shown["reason"]
+        assert shown["insecure"] == [] and "INSECURE" not in shown["pin"]
