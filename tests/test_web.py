@@ -190,3 +190,135 @@ def test_the_page_refuses_a_round_of_another_key_or_an_insecure_one_not_allowed(
         shown = check_on_page(session, "alice", path, SPOT_ROUND)
         assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "development SRS" in shown["reason"]
         assert shown["insecure"] == [] and "INSECURE" not in shown["pin"]
+
+
+# --------------------------------------------------------------------------- the registry as the source
+
+
+OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The spot vectors' round published to a registry on anvil (127.0.0.1)."""
+    from eth_account import Account
+
+    from zksolvency.chain import anvil, connect
+    from zksolvency.onchain import compile_round_contracts, deploy_round_contracts, publish, register_round_assets
+
+    statement = RoundStatement.load(SPOT_ROUND)
+    with anvil() as url:
+        w3 = connect(url)
+        owner = Account.from_key(OWNER_KEY)
+        compiled = compile_round_contracts(statement)
+        d = deploy_round_contracts(w3, owner, statement, compiled)
+        contract = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+        register_round_assets(w3, contract, owner, statement)
+        publish(w3, contract, owner, statement)
+        yield url, d.registry
+
+
+@pytest.fixture(scope="module")
+def recording_node(registry):
+    """A JSON-RPC endpoint in front of anvil that records every request body (and answers browsers' CORS)."""
+    upstream, _ = registry
+    bodies = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _cors(self):
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "content-type")
+            self.send_header("Access-Control-Allow-Methods", "POST")
+
+        def do_OPTIONS(self):  # noqa: N802 (http.server's name)
+            self.send_response(204)
+            self._cors()
+            self.end_headers()
+
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            bodies.append(self.path + " " + body.decode())
+            request = urllib.request.Request(upstream, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                data = answer.read()
+            self.send_response(200)
+            self._cors()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
+    server.shutdown()
+    server.server_close()
+
+
+def _python_chain_verdict(url, address, case) -> str:
+    from zksolvency.chain import connect
+    from zksolvency.onchain import recorded_keys, registry_contract
+
+    try:
+        inclusion = InclusionFile.from_json(case["file"], "case")
+        keys, recorded = recorded_keys(registry_contract(connect(url), address), inclusion.round_id)
+        check_inclusion(inclusion, keys, inclusion.round_id, recorded["assets"], case["user_id"])
+        return "VALID"
+    except ArtifactError:
+        return "MALFORMED"
+    except InclusionError as e:
+        return e.rule.name
+
+
+def test_the_pages_module_against_the_registry_reaches_the_verdict_of_every_vector(registry):
+    if not (ROOT / "web" / "node_modules" / "@noble").exists() or shutil.which("node") is None:
+        pytest.skip("no web/node_modules: npm ci --prefix web (make test runs it)")
+    url, address = registry
+    out = subprocess.run(["node", str(ROOT / "web" / "tools" / "chain_verdicts.mjs"), url, address,
+                          str(VECTORS / "inclusion" / "cases.json")], check=True, capture_output=True, text=True)
+    got = json.loads(out.stdout)
+    assert got == {c["name"]: c["verdict"] for c in SPOT_CASES}
+    for name in ("honest_several_records", "another_round", "raised_balance"):  # the Python chain path agrees
+        case = next(c for c in SPOT_CASES if c["name"] == name)
+        assert _python_chain_verdict(url, address, case) == got[name]
+
+
+def _seen(text: str, file: dict) -> set:
+    """Which of the customer's secrets ``text`` (a request to the node) holds, in any encoding the ABI uses."""
+    found = set()
+    uid = file["user_id"]
+    if uid in text or uid.encode().hex() in text.lower():
+        found.add("user id")
+    if file["salt"][2:].lower() in text.lower():
+        found.add("salt")
+    for r in file["records"]:
+        if format(r["row"], "064x") in text.lower():
+            found.add("row")
+        for s in r["slots"]:
+            if s["asset"] and (format(int(s["units"]), "064x") in text.lower() or f'"{s["units"]}"' in text):
+                found.add("balance")
+    return found
+
+
+@pytest.mark.parametrize("name", ["honest_several_records", "honest_one_record", "another_round", "raised_balance",
+                                  "another_customers_file"])
+def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_the_round(
+        name, registry, recording_node, session, tmp_path):
+    url, bodies = recording_node
+    _, address = registry
+    case = next(c for c in SPOT_CASES if c["name"] == name)
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    with served(PagePin(registry=address, rpc=url, allow_insecure_srs=True)) as page:
+        bodies.clear()
+        session.get(page)
+        shown = check_on_page(session, case["user_id"], path)
+    assert shown["rule"] == case["verdict"], shown["reason"]
+    assert address in shown["text"]
+    assert bodies, "the page asked the node nothing"
+    methods = {json.loads(b.split(" ", 1)[1])["method"] for b in bodies}
+    assert methods <= {"eth_call", "eth_getLogs"}
+    assert set().union(*(_seen(b, case["file"]) for b in bodies)) == set()

@@ -105,3 +105,4 @@ def server(pin: PagePin, port: int = 0) -> ThreadingHTTPServer:
             pass
 
     return ThreadingHTTPServer((HOST, port), Handler)
+
