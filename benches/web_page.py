@@ -47,7 +47,7 @@ def main() -> None:
     names = [a.name for a in statement.assets]
     report = {"runs": args.runs}
     with tempfile.TemporaryDirectory() as work, chromium() as session, \
-            served(PagePin(vk_digest=pins["inclusion/round.json"], allow_insecure_srs=True)) as url:
+            served(PagePin.for_round(pins["inclusion/round.json"], ROUND, allow_insecure_srs=True)) as url:
         for label, name in USERS.items():
             case = cases[name]
             path = Path(work) / f"{name}.json"

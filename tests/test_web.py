@@ -35,8 +35,12 @@ SPOT_ROUND = VECTORS / "inclusion" / "round.json"
 MARGIN_ROUND = VECTORS / "web" / "margin_round.json"
 SPOT_CASES = json.loads((VECTORS / "inclusion" / "cases.json").read_text(encoding="utf-8"))
 MARGIN_CASES = json.loads((VECTORS / "web" / "margin_cases.json").read_text(encoding="utf-8"))
+PRIVATE_ROUND = VECTORS / "web" / "private_round.json"
+PRIVATE_CASES = json.loads((VECTORS / "web" / "private_cases.json").read_text(encoding="utf-8"))
+CIRCUITS = json.loads((VECTORS / "web" / "circuits.json").read_text(encoding="utf-8"))
 PINS = json.loads((VECTORS / "web" / "pins.json").read_text(encoding="utf-8"))
-TABLES = {"inclusion/round.json": (SPOT_ROUND, SPOT_CASES), "web/margin_round.json": (MARGIN_ROUND, MARGIN_CASES)}
+TABLES = {"inclusion/round.json": (SPOT_ROUND, SPOT_CASES), "web/margin_round.json": (MARGIN_ROUND, MARGIN_CASES),
+          "web/private_round.json": (PRIVATE_ROUND, PRIVATE_CASES)}
 ALL_CASES = [(name, c) for name, (_, cases) in TABLES.items() for c in cases]
 PAGE_CODE_LIMIT = 300_000  # bytes of the page's own code and libraries, minified
 
@@ -53,26 +57,36 @@ def python_verdict(statement, keys, case) -> str:
 
 
 @pytest.fixture(scope="module")
-def margin_round():
-    statement = RoundStatement.load(MARGIN_ROUND)
-    return statement, round_keys(verify_round(statement, allow_insecure_srs=True))
+def vector_rounds():
+    out = {}
+    for name in ("web/margin_round.json", "web/private_round.json"):
+        statement = RoundStatement.load(TABLES[name][0])
+        out[name] = statement, round_keys(verify_round(statement, allow_insecure_srs=True))
+    return out
 
 
-@pytest.mark.parametrize("case", MARGIN_CASES, ids=[c["name"] for c in MARGIN_CASES])
-def test_python_reaches_the_verdict_of_every_margin_vector(case, margin_round):
-    statement, keys = margin_round
+WEB_CASES = [(name, c) for name in ("web/margin_round.json", "web/private_round.json") for c in TABLES[name][1]]
+
+
+@pytest.mark.parametrize("table, case", WEB_CASES, ids=[c["name"] for _, c in WEB_CASES])
+def test_python_reaches_the_verdict_of_every_margin_and_private_vector(table, case, vector_rounds):
+    statement, keys = vector_rounds[table]
     assert python_verdict(statement, keys, case) == case["verdict"]
 
 
 def test_the_web_vectors_are_the_generators(tmp_path):
-    """layouts.json and pins.json are exactly what the generator writes; the margin table holds the generator's
-    cases with its verdicts (its round is random: salts and rows are drawn afresh)."""
-    layouts = json.loads((VECTORS / "web" / "layouts.json").read_text(encoding="utf-8"))
-    assert layouts == make_web_cases.layouts()
-    assert PINS == make_web_cases.pins({"inclusion/round.json": SPOT_ROUND, "web/margin_round.json": MARGIN_ROUND})
+    """pins.json and circuits.json are exactly what the generator writes for the vector rounds; the margin and
+    private tables hold the generator's cases with its verdicts (their rounds are random: salts and rows are
+    drawn afresh)."""
+    rounds = {name: path for name, (path, _) in TABLES.items()}
+    assert PINS == make_web_cases.pins(rounds)
+    assert CIRCUITS == make_web_cases.circuits(rounds)
     fresh = make_web_cases.margin_cases(make_web_cases.margin_round(tmp_path))
     assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in MARGIN_CASES]
+    fresh = make_web_cases.private_cases(make_web_cases.private_round(tmp_path))
+    assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in PRIVATE_CASES]
     assert RoundStatement.load(MARGIN_ROUND).round_id == make_web_cases.ROUND_ID
+    assert RoundStatement.load(PRIVATE_ROUND).round_id == make_web_cases.PRIVATE_ROUND_ID
 
 
 def test_the_built_page_is_its_sources(tmp_path):
@@ -94,6 +108,9 @@ def test_the_page_is_one_file_within_its_size_budget():
 @pytest.mark.parametrize("args, message", [
     ([], "pin the page to one thing"),
     (["--vk-digest", "0x12"], "64 lowercase hex digits"),
+    (["--vk-digest", "0x" + "ab" * 32], "--vk-digest needs --round"),
+    (["--vk-digest", "0x" + "ab" * 32, "--round", str(SPOT_ROUND)], "not of the pinned"),
+    (["--registry", "0x" + "ab" * 20, "--rpc", "http://x", "--round", str(SPOT_ROUND)], "--round goes with"),
     (["--registry", "0x" + "ab" * 20], "--registry needs --rpc"),
     (["--registry", "0x12", "--rpc", "http://127.0.0.1:8545"], "40 hex digits"),
     (["--registry", "0x" + "ab" * 20, "--rpc", "file:///etc/passwd"], "http:// or https://"),
@@ -113,18 +130,19 @@ def test_the_pin_is_written_into_the_page_and_cannot_end_its_element(tmp_path):
     from zksolvency.cli import main
 
     digest = PINS["inclusion/round.json"]
-    result = CliRunner().invoke(main, ["web", "--vk-digest", digest.upper().replace("0X", "0x"),
-                                       "--out", str(tmp_path / "page.html")])
+    result = CliRunner().invoke(main, ["web", "--vk-digest", digest.upper().replace("0X", "0x"), "--round",
+                                       str(SPOT_ROUND), "--out", str(tmp_path / "page.html")])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "page.html").read_text(encoding="utf-8")
-    assert json.dumps({"allow_insecure_srs": False, "pin": {"vk_digest": digest}}, sort_keys=True) in page
+    config = {"allow_insecure_srs": False, "circuit": CIRCUITS["inclusion/round.json"], "pin": {"vk_digest": digest}}
+    assert json.dumps(config, sort_keys=True).replace("<", "\\u003c") in page
     assert "connect-src 'none'" in page  # a page pinned to a key asks no one anything
     with pytest.raises(PinError):
         PagePin(registry="0x" + "ab" * 20, rpc="http://127.0.0.1:1/</script><script>alert(1)")
     page = pinned_page(PagePin(registry="0x" + "ab" * 20, rpc="http://127.0.0.1:8545/rpc?k=1"))
     assert "connect-src http://127.0.0.1:8545;" in page
     with pytest.raises(PinError):
-        PagePin(vk_digest="0x" + "ab" * 32, allow_insecure_srs=True, rpc="http://x")
+        PagePin(vk_digest="0x" + "ab" * 32, allow_insecure_srs=True, rpc="http://x", circuit="")
 
 
 # --------------------------------------------------------------------------- the page in Chromium
@@ -139,9 +157,10 @@ def session():
 @pytest.fixture(scope="module")
 def pages():
     """The page served pinned to each vector round's key (development SRS allowed, as the vectors use one)."""
-    with served(PagePin(vk_digest=PINS["inclusion/round.json"], allow_insecure_srs=True)) as spot, \
-            served(PagePin(vk_digest=PINS["web/margin_round.json"], allow_insecure_srs=True)) as margin:
-        yield {"inclusion/round.json": spot, "web/margin_round.json": margin}
+    with served(PagePin.for_round(PINS["inclusion/round.json"], SPOT_ROUND, True)) as spot, \
+            served(PagePin.for_round(PINS["web/margin_round.json"], MARGIN_ROUND, True)) as margin, \
+            served(PagePin.for_round(PINS["web/private_round.json"], PRIVATE_ROUND, True)) as private:
+        yield {"inclusion/round.json": spot, "web/margin_round.json": margin, "web/private_round.json": private}
 
 
 @pytest.mark.parametrize("table, case", ALL_CASES, ids=[c["name"] for _, c in ALL_CASES])
@@ -167,7 +186,7 @@ def test_the_page_shows_balances_with_decimals_the_round_and_the_pin(session, pa
     assert shown["balances"]["RAW"] == ["0"]
     statement = RoundStatement.load(SPOT_ROUND)
     assert statement.round_id in shown["text"] and statement.timestamp in shown["text"]
-    assert PINS["inclusion/round.json"] in shown["text"]
+    assert PINS["inclusion/round.json"] in shown["text"] and "proof was verified in this browser" in shown["text"]
 
     margin = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice")
     path.write_text(json.dumps(margin["file"]), encoding="utf-8")
@@ -177,15 +196,28 @@ def test_the_page_shows_balances_with_decimals_the_round_and_the_pin(session, pa
     assert shown["balances"]["USDT"] == ["0.000000", "50000.000000"]  # equity, debt
 
 
+def test_the_page_refuses_a_round_whose_proof_fails(session, pages, tmp_path):
+    case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    forged = json.loads(SPOT_ROUND.read_text(encoding="utf-8"))
+    forged["totals"]["BTC"] = str(int(forged["totals"]["BTC"]) - 1)  # liabilities understated
+    forged["public_inputs"][1] = forged["totals"]["BTC"]
+    (tmp_path / "round.json").write_text(json.dumps(forged), encoding="utf-8")
+    session.get(pages["inclusion/round.json"])
+    shown = check_on_page(session, "alice", path, tmp_path / "round.json")
+    assert (shown["verdict"], shown["rule"]) == ("INVALID", "proof") and "quotient identity" in shown["reason"]
+
+
 def test_the_page_refuses_a_round_of_another_key_or_an_insecure_one_not_allowed(session, tmp_path):
     case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
     path = tmp_path / "alice.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
-    with served(PagePin(vk_digest=PINS["web/margin_round.json"], allow_insecure_srs=True)) as url:
+    with served(PagePin.for_round(PINS["web/margin_round.json"], MARGIN_ROUND, True)) as url:
         session.get(url)
         shown = check_on_page(session, "alice", path, SPOT_ROUND)
         assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "not the pinned" in shown["reason"]
-    with served(PagePin(vk_digest=PINS["inclusion/round.json"])) as url:
+    with served(PagePin.for_round(PINS["inclusion/round.json"], SPOT_ROUND)) as url:
         session.get(url)
         shown = check_on_page(session, "alice", path, SPOT_ROUND)
         assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "development SRS" in shown["reason"]

@@ -1,9 +1,10 @@
 """The browser verification page: the built page (``web/``, bundled into ``data/web/verify.html``) with its pin.
 
 The page is one self-contained HTML file (its script and style inlined). Whoever serves it names what it checks
-against: a verifying key's digest (the customer then drops the round's round.json beside their file) or a
+against: a verifying key's digest (the customer then drops the round's round.json beside their file, and the
+page verifies the round's proof from the key's circuit description, which goes into the page with the pin) or a
 registry and the JSON-RPC endpoint the page asks about the round. The pin is written into the page as JSON; the
-page reads nothing else from the server. ``serve`` listens on 127.0.0.1 only.
+page reads nothing else from the server. ``server`` listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -39,12 +40,20 @@ class PagePin:
     registry: str | None = None
     rpc: str | None = None
     allow_insecure_srs: bool = False
+    circuit: str | None = None  # with vk_digest: the pinned key's circuit description (``circuit_description``)
 
     def __post_init__(self):
         if (self.vk_digest is None) == (self.registry is None):
             raise PinError("pin the page to one thing: --vk-digest HEX, or --registry ADDR with --rpc URL")
+        if self.rpc is not None and self.registry is None:
+            raise PinError("--rpc goes with --registry")
         if self.vk_digest is not None and not _DIGEST.fullmatch(self.vk_digest):
             raise PinError("--vk-digest: expected 0x and 64 lowercase hex digits")
+        if self.vk_digest is not None and self.circuit is None:
+            raise PinError("--vk-digest needs --round FILE: a round of the pinned key, whose circuit the page "
+                           "verifies rounds with")
+        if self.vk_digest is None and self.circuit is not None:
+            raise PinError("--round goes with --vk-digest (against a registry, the registry verified the proof)")
         if self.registry is not None:
             if not _ADDRESS.fullmatch(self.registry):
                 raise PinError("--registry: expected 0x and 40 hex digits")
@@ -52,12 +61,24 @@ class PagePin:
                 raise PinError("--registry needs --rpc URL (the endpoint the customer's browser asks)")
             if not _RPC_URL.fullmatch(self.rpc):
                 raise PinError("--rpc: expected an http:// or https:// URL (no credentials, quotes or spaces)")
-        elif self.rpc is not None:
-            raise PinError("--rpc goes with --registry")
+
+    @staticmethod
+    def for_round(vk_digest: str, round_file, allow_insecure_srs: bool = False) -> "PagePin":
+        """A page pinned to ``vk_digest``, with the circuit of ``round_file`` (a round of that key: PinError if not)."""
+        from zksolvency.artifacts import RoundStatement
+
+        statement = RoundStatement.load(round_file)
+        digest = "0x" + statement.verifying_key.digest().hex()
+        if digest != vk_digest:
+            raise PinError(f"--round: {round_file} is a round of the key {digest}, not of the pinned {vk_digest}")
+        return PagePin(vk_digest, allow_insecure_srs=allow_insecure_srs, circuit=circuit_description(statement))
 
     def to_json(self) -> dict:
         pin = {"vk_digest": self.vk_digest} if self.vk_digest else {"registry": self.registry, "rpc": self.rpc}
-        return {"pin": pin, "allow_insecure_srs": self.allow_insecure_srs}
+        out = {"pin": pin, "allow_insecure_srs": self.allow_insecure_srs}
+        if self.circuit is not None:
+            out["circuit"] = self.circuit
+        return out
 
     def connect_source(self) -> str:
         """The page's CSP connect-src: the RPC endpoint's origin, or nothing at all for a page pinned to a key."""
@@ -66,6 +87,14 @@ class PagePin:
     def describe(self) -> str:
         what = f"the verifying key {self.vk_digest}" if self.vk_digest else f"the registry {self.registry} via {self.rpc}"
         return what + (" (INSECURE development SRS accepted)" if self.allow_insecure_srs else "")
+
+
+def circuit_description(statement) -> str:
+    """The canonical description of a round's circuit: the text whose Keccak is its key's circuit digest, from
+    which the page verifies the round's proof (the pinned key pins it; the page checks the digest)."""
+    from zksolvency.circuits.solvency import SolvencyCircuit
+
+    return SolvencyCircuit(statement.shape()).cs.canonical_description()
 
 
 def built_page() -> str:

@@ -4,9 +4,10 @@
 
 The spot cases are tests/vectors/inclusion/ (make_inclusion_cases.py); this adds, in tests/vectors/web/:
 margin_round.json and margin_cases.json (a margin round over a small ledger of borrowers, and honest and forged
-inclusion files with the verdict every verifier must reach), layouts.json (the witness commitments of every
-circuit shape, which the page counts to replay the transcript up to gamma) and pins.json (each vector round's
-verifying-key digest, as whoever checked the key would publish it). Run it again whenever a format changes;
+inclusion files with the verdict every verifier must reach), private_round.json and private_cases.json (a
+private-totals round, two slots a record), pins.json (each vector round's verifying-key digest, as whoever
+checked the key would publish it) and circuits.json (each vector round's circuit description, from which the
+page verifies a round's proof). Run it again whenever a format changes;
 the tests read only the files it writes, and tests/test_web.py checks they are the generator's.
 """
 
@@ -50,6 +51,35 @@ def margin_round(work: Path):
     led = read_ledger(work / "ledger.csv", DECIMALS)
     terms = read_prices(work / "prices.csv", led.assets, led.decimals)
     return prove_round(led, dev_setup(9), ROUND_ID, slots=4, terms=terms)
+
+
+PRIVATE_ROUND_ID = "vectors-private"
+PRIVATE_LEDGER = "user_id,BTC,ETH,USDT\nalice,0.5,2,\nbob,1.5,1.5,1.5\ncarol,,,\nerin,,3,\n"
+
+
+def private_round(work: Path):
+    """A private-totals round (reserves public, totals hidden) of the vectors: another instance-column layout."""
+    from zksolvency.ingest import read_ledger
+    from zksolvency.prover.srs import dev_setup
+    from zksolvency.round import prove_round
+
+    (work / "private.csv").write_text(PRIVATE_LEDGER, encoding="utf-8")
+    led = read_ledger(work / "private.csv", {"BTC": 8, "ETH": 9, "USDT": 6})
+    reserves = {a: t + 10**6 for a, t in zip(led.assets, led.totals())}
+    return prove_round(led, dev_setup(9), PRIVATE_ROUND_ID, slots=2, private_totals=True, reserves=reserves)
+
+
+def private_cases(rnd) -> list:
+    files = {rnd.user_ids[u]: rnd.inclusion_file(u).to_json() for u in range(len(rnd.user_ids))}
+    raised = copy.deepcopy(files["alice"])
+    slot = raised["records"][0]["slots"][0]
+    slot["units"] = str(int(slot["units"]) + 1)
+    other = copy.deepcopy(files["bob"])
+    other["round_id"] = ROUND_ID
+    return [{"name": f"private_honest_{uid}", "user_id": uid, "file": files[uid], "verdict": "VALID"}
+            for uid in ("alice", "bob", "carol", "erin")] + [
+        {"name": "private_raised_balance", "user_id": "alice", "file": raised, "verdict": "OPENING"},
+        {"name": "private_another_round", "user_id": "bob", "file": other, "verdict": "ROUND_ID"}]
 
 
 def margin_cases(rnd) -> list:
@@ -111,20 +141,11 @@ def _debt_before_last(file, label) -> bool:
     return False
 
 
-def layouts() -> list:
-    """The witness commitments of every solvency circuit shape the page may meet (log_n 8 and 16 set the limbs)."""
-    from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
-    from zksolvency.verifier.protocol import layout
+def circuits(round_files) -> dict:
+    """Each vector round's circuit description (the text whose Keccak is its key's circuit digest)."""
+    from zksolvency.web import circuit_description
 
-    out = []
-    for log_n in (8, 16):
-        for slots in range(2, 17, 2):
-            for private in (False, True):
-                for margin in (False, True):
-                    circuit = SolvencyCircuit(SolvencyShape(log_n, slots, private, margin))
-                    out.append({"circuit": circuit.cs.name,
-                                "witness_commitments": len(layout(circuit.cs, log_n).witness_columns)})
-    return out
+    return {name: circuit_description(RoundStatement.load(path)) for name, path in round_files.items()}
 
 
 def pins(round_files) -> dict:
@@ -137,13 +158,17 @@ def main() -> None:
         rnd = margin_round(Path(work))
         (OUT / "margin_round.json").write_text(canonical_json(rnd.statement.to_json()), encoding="utf-8")
         cases = margin_cases(rnd)
+        private = private_round(Path(work))
+        (OUT / "private_round.json").write_text(canonical_json(private.statement.to_json()), encoding="utf-8")
+        private_table = private_cases(private)
+    (OUT / "private_cases.json").write_text(json.dumps(private_table, sort_keys=True) + "\n", encoding="utf-8")
     (OUT / "margin_cases.json").write_text(json.dumps(cases, sort_keys=True, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
-    (OUT / "layouts.json").write_text(canonical_json(layouts()), encoding="utf-8")
-    (OUT / "pins.json").write_text(canonical_json(pins({
-        "inclusion/round.json": HERE / "inclusion" / "round.json",
-        "web/margin_round.json": OUT / "margin_round.json"})), encoding="utf-8")
-    print(f"{len(cases)} margin cases, {len(layouts())} layouts -> {OUT}")
+    rounds = {"inclusion/round.json": HERE / "inclusion" / "round.json", "web/margin_round.json": OUT / "margin_round.json",
+              "web/private_round.json": OUT / "private_round.json"}
+    (OUT / "pins.json").write_text(canonical_json(pins(rounds)), encoding="utf-8")
+    (OUT / "circuits.json").write_text(canonical_json(circuits(rounds)), encoding="utf-8")
+    print(f"{len(cases)} margin cases, {len(private_table)} private-totals cases -> {OUT}")
 
 
 if __name__ == "__main__":

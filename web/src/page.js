@@ -1,5 +1,6 @@
 // The verification page: the customer picks or drops their inclusion file (and, against a pinned key, the
-// round's round.json); the verdict, their balances and the pin it was checked against are shown.
+// round's round.json, whose proof is verified here); the verdict, their balances and the pin it was checked
+// against are shown.
 import { FormatError } from "./json.js";
 import { parseInclusionFile } from "./formats.js";
 import { InclusionError } from "./inclusion.js";
@@ -14,9 +15,9 @@ const $ = (id) => document.getElementById(id);
 function config() {
   try {
     const obj = JSON.parse($("zksolvency-config").textContent || "{}");
-    return { pin: obj.pin ?? null, allowInsecureSrs: obj.allow_insecure_srs === true };
+    return { pin: obj.pin ?? null, allowInsecureSrs: obj.allow_insecure_srs === true, circuit: obj.circuit ?? null };
   } catch {
-    return { pin: null, allowInsecureSrs: false };
+    return { pin: null, allowInsecureSrs: false, circuit: null };
   }
 }
 
@@ -53,7 +54,8 @@ function showPin(cfg) {
 async function loadRound(cfg, inclusionText, roundFile) {
   if (cfg.pin?.vk_digest) {
     if (!roundFile) throw new RoundError("round", "pick the round's round.json too");
-    return roundFromJson(await roundFile.text(), { vkDigest: cfg.pin.vk_digest }, cfg.allowInsecureSrs, roundFile.name);
+    return roundFromJson(await roundFile.text(), { vkDigest: cfg.pin.vk_digest, circuit: cfg.circuit },
+      cfg.allowInsecureSrs, roundFile.name);
   }
   if (cfg.pin?.registry) {
     // Only the round id is read from the file before the check: it is what the registry is asked about.
@@ -98,11 +100,10 @@ function showVerdict(cfg, round, userId, verdict) {
   }
   const against = $("checked-against");
   against.replaceChildren(element("span", `Checked against ${describePin(cfg)}`));
-  if (round?.source === "round") {
-    against.append(element("span", ". The round's own proof is not verified in this browser yet: check round.json " +
-      "once with `zksolvency verify`, or use a page pinned to the registry, which verified it on submission."));
+  if (round?.source === "round") against.append(element("span", "; the round's proof was verified in this browser."));
+  if (round?.source === "registry") {
+    against.append(element("span", `, recorded in block ${round.block} (the registry verified the round's proof).`));
   }
-  if (round?.source === "registry") against.append(element("span", `, recorded in block ${round.block}.`));
   if (round?.development) {
     against.append(element("p", "This round was made with an INSECURE development SRS: its proofs can be forged.", "insecure"));
   }

@@ -1,9 +1,7 @@
-// A round.json as the page reads it: the statement's labels, its pinned verifying key, and the inclusion keys
-// (commitment, gamma from the round's transcript, the key's G2 points, margin weights).
-//
-// What this does NOT do yet: verify the round's PLONK proof (the quotient identity and its openings). The
-// customer's verdict on this path says so; the registry path has no such gap (the registry verified the proof
-// when the round was submitted), nor has `zksolvency verify-inclusion --round` (Python verifies it).
+// A round.json as the page reads it, checked as zksolvency/audit.py's verify_round checks it: the key is the
+// pinned one (and a development key only where allowed), the public inputs are the statement's, and the proof
+// verifies (plonk.js, from the circuit's description the page was served with). Then the inclusion keys:
+// the proof's commitment and gamma, the key's G2 points, and a margin round's weights.
 import { bn254 } from "@noble/curves/bn254";
 import { FormatError, parseJson } from "./json.js";
 import { Fields, decimal } from "./formats.js";
@@ -11,9 +9,10 @@ import {
   Q_MODULUS, R_MODULUS, bytesToBigInt, bytesToHex, concat, equalBytes, keccak256, uintBytes, utf8,
 } from "./field.js";
 import { FIRST_ASSET_KEY, SURPLUS_WORDS, SURPLUS_WORD_BITS } from "./inclusion.js";
+import { PROTOCOL_DOMAIN, ProofError, verifyProof } from "./plonk.js";
 
 export const ROUND_FORMAT = "zksolvency-round/1";
-export const PROTOCOL_DOMAIN = utf8("zksolvency/plonkish-kzg/v1");
+export const ROUND_DOMAIN = utf8("zksolvency/round/v2");
 export const DEV_TAU_DOMAIN = utf8("zksolvency/dev-srs/tau");
 export const DEV_SEED = "zksolvency-dev";
 const BASIS_POINTS = 10000n;
@@ -74,16 +73,21 @@ export function parseVerifyingKey(bytes) {
   if (insecure > 1) throw new FormatError("verifying key: insecure flag must be 0 or 1");
   const nameLength = Number(bytesToBigInt(take(2, "name length")));
   const circuit = new TextDecoder("utf-8", { fatal: true }).decode(take(nameLength, "name"));
-  take(64, "digests");
+  const circuitDigest = take(32, "circuit digest");
+  take(32, "srs digest");
   const g1 = g1FromBytes(take(64, "[1]_1"), "verifying key: [1]_1");
   const g2 = g2FromBytes(take(128, "[1]_2"), "verifying key: [1]_2");
   const tauG2Bytes = take(128, "[tau]_2");
   const tauG2 = g2FromBytes(tauG2Bytes, "verifying key: [tau]_2");
   const fixed = Number(bytesToBigInt(take(2, "fixed count")));
-  for (let i = 0; i < fixed; i++) g1FromBytes(take(64, `fixed commitment ${i}`), `verifying key: fixed commitment ${i}`);
+  const fixedCommitments = Array.from({ length: fixed }, (_, i) =>
+    pointOf(g1FromBytes(take(64, `fixed commitment ${i}`), `verifying key: fixed commitment ${i}`)));
   if (pos !== bytes.length) throw new FormatError(`verifying key: ${bytes.length - pos} trailing bytes`);
-  return { circuit, logN, insecure: insecure === 1, g1, g2, tauG2, digest: keccak256(bytes) };
+  return { circuit, logN, insecure: insecure === 1, g1, g1Point: pointOf(g1), g2, tauG2, circuitDigest,
+    fixedCommitments, digest: keccak256(bytes) };
 }
+
+const pointOf = ([x, y]) => (x === 0n && y === 0n ? G1.ZERO : G1.fromAffine({ x, y }));
 
 let devTauG2 = null;
 /** [tau]_2 of the development SRS, whose tau is public (verifier/development.py). */
@@ -98,37 +102,6 @@ export function developmentTauG2() {
 
 /** Whether a key is the development setup's: its [tau]_2 is the public tau's, whatever its flag says, or flagged. */
 export const isDevelopmentKey = (vk) => vk.insecure || vk.tauG2.equals(developmentTauG2());
-
-/**
- * The solvency circuit's shape as the key's circuit name states it ("solvency/v3/slots=4/rows=2/limb=8/public",
- * then "/margin" for a margin round), and its count of witness-phase commitments: record_hash, S/2 asset
- * columns, S/2 x 64/w limbs, (margin: S/2 weights, account, and in public mode surplus_total), (private: total
- * and 2 x 64/w slack limbs), range.m, (margin: two multiplicities of the weights table). Node tests compare it
- * with the Python layout of every shape (tests/vectors/web/layouts.json).
- */
-export function circuitShape(name) {
-  const m = /^solvency\/v3\/slots=(\d+)\/rows=2\/limb=(8|16)\/(public|private)(\/margin)?$/.exec(name);
-  if (!m) throw new RoundError("round", `the verifying key is for the circuit ${JSON.stringify(name)}, not a solvency circuit`);
-  const slots = Number(m[1]);
-  const limbs = 64 / Number(m[2]);
-  const privateTotals = m[3] === "private";
-  const margin = Boolean(m[4]);
-  const half = slots / 2;
-  const witness = 1 + half + half * limbs + (margin ? half + 1 + (privateTotals ? 0 : 1) : 0) +
-    (privateTotals ? 1 + 2 * limbs : 0) + 1 + (margin ? 2 : 0);
-  return { slots, limbBits: Number(m[2]), privateTotals, margin, witnessCommitments: witness };
-}
-
-/** beta, alpha, gamma: the transcript (verifier/transcript.py) up to the witness commitments. */
-export function gammaOf(vkDigest, publicInputs, witnessBytes) {
-  let state = keccak256(PROTOCOL_DOMAIN);
-  const pending = concat(vkDigest, uintBytes(publicInputs.length, 32), ...publicInputs.map((x) => uintBytes(x, 32)),
-    witnessBytes);
-  state = keccak256(concat(state, pending)); // beta
-  state = keccak256(state); // alpha
-  state = keccak256(state); // gamma
-  return bytesToBigInt(state) % R_MODULUS;
-}
 
 /** Every key's weight of a margin round: 0, the surplus words' -2^(64t), then per asset price*ratio, -price*10^4. */
 export function marginWeights(prices, ratios, decimals) {
@@ -148,10 +121,32 @@ export function marginWeights(prices, ratios, decimals) {
 
 const hex = (bytes) => "0x" + bytesToHex(bytes);
 
+function prefixed(text) {
+  const data = utf8(text);
+  return concat(uintBytes(data.length, 4), data);
+}
+
+/** The round tag (zksolvency/hashing.py): Keccak chained over the round id, its time and every asset's name and decimals. */
+export function roundTag(roundId, timestamp, assets) {
+  let t = keccak256(concat(ROUND_DOMAIN, prefixed(roundId), prefixed(timestamp), uintBytes(assets.length, 4)));
+  for (const a of assets) t = keccak256(concat(t, keccak256(utf8(a.name)), uintBytes(a.decimals, 1)));
+  return bytesToBigInt(t) % R_MODULUS;
+}
+
+/** The public inputs a round's statement means (zksolvency/audit.py's statement_inputs). */
+export function statementInputs(tag, values, privateTotals, weights, debts) {
+  if (!weights) return [tag, ...values];
+  const keyValues = new Array(weights.length).fill(0n);
+  values.forEach((v, j) => { keyValues[FIRST_ASSET_KEY + 2 * j] = v; });
+  if (!privateTotals) debts.forEach((d, j) => { keyValues[FIRST_ASSET_KEY + 2 * j + 1] = d; });
+  return [tag, ...keyValues.flatMap((v, k) => [v, ((weights[k] % R_MODULUS) + R_MODULUS) % R_MODULUS])];
+}
+
 /**
  * A round.json's text as { roundId, timestamp, assets: [{name, decimals}], margin, keys, vkDigest, development }.
- * `pin`: { vkDigest: "0x.." } (required: the key a round file carries is the exchange's own), and
- * `allowInsecureSrs`. RoundError ("pin") if the key is not the pinned one or a development key not allowed.
+ * `pin`: { vkDigest: "0x..", circuit: description } (required: the key a round file carries is the exchange's
+ * own), and `allowInsecureSrs`. RoundError: "pin" if the key is not the pinned one (or a development key not
+ * allowed), "proof" if the statement is not what the proof proves.
  */
 export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json") {
   const obj = parseJson(text, where);
@@ -197,27 +192,23 @@ export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json")
     throw new RoundError("pin", "the verifying key comes from an insecure development SRS (the page was not served " +
       "with --allow-insecure-srs)");
   }
-  const shape = circuitShape(vk.circuit);
   const margin = obj.has("prices");
-  if (vk.logN !== logN || shape.slots !== slots || shape.privateTotals !== (mode === "private") || shape.margin !== margin) {
-    throw new RoundError("round", "the round's shape (rows, slots, mode, margin) is not its verifying key's");
+  if (vk.logN !== logN) throw new RoundError("proof", "the verifying key is for another number of rows");
+  // The statement's shape must be the key's circuit's (verify_round builds the circuit from the shape).
+  const limb = logN >= 16 ? 16 : 8;
+  if (vk.circuit !== `solvency/v3/slots=${slots}/rows=2/limb=${limb}/${mode}${margin ? "/margin" : ""}`) {
+    throw new RoundError("proof", `the verifying key is for the circuit ${JSON.stringify(vk.circuit)}, not this round's shape`);
   }
-  const witnessEnd = PROOF_MAGIC.length + 1 + 64 * shape.witnessCommitments;
-  if (!equalBytes(proof.slice(0, 4), PROOF_MAGIC) || proof[4] !== FORMAT_VERSION || proof.length < witnessEnd) {
-    throw new FormatError(`${where}: the proof is not a zksolvency proof of this circuit`);
-  }
-  const gamma = gammaOf(vk.digest, publicInputs, proof.slice(5, witnessEnd));
-
   let weights = null;
   let terms = null;
+  const perAsset = (key, parse) => {
+    const raw = f.get(key, "dict");
+    if (raw.size !== assets.length || !assets.every((a) => raw.has(a.name))) {
+      throw new FormatError(`${where}: ${key} must name every asset exactly once`);
+    }
+    return assets.map((a) => parse(raw.get(a.name), `${where}: ${key}.${a.name}`));
+  };
   if (margin) {
-    const perAsset = (key, parse) => {
-      const raw = f.get(key, "dict");
-      if (raw.size !== assets.length || !assets.every((a) => raw.has(a.name))) {
-        throw new FormatError(`${where}: ${key} must name every asset exactly once`);
-      }
-      return assets.map((a) => parse(raw.get(a.name), `${where}: ${key}.${a.name}`));
-    };
     const prices = perAsset("prices", decimal);
     const ratios = perAsset("collateral_ratios_bps", (v, at) => {
       if (typeof v !== "bigint" || v < 0n || v > BASIS_POINTS) throw new FormatError(`${at} must be 0 to 10000 basis points`);
@@ -226,7 +217,33 @@ export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json")
     weights = marginWeights(prices, ratios, assets.map((a) => a.decimals));
     terms = { prices, ratios };
   }
-  const keys = { logN, slots, assetCount: assets.length, commitment, gamma, g1: G1.fromAffine({ x: vk.g1[0], y: vk.g1[1] }),
-    g2: vk.g2, tauG2: vk.tauG2, weights };
+  // The round's proof, from its circuit's description (bound to the pinned key by its digest).
+  if (!pin.circuit) {
+    throw new RoundError("pin", "this page was served without its circuit's description (zksolvency web --round)");
+  }
+  let gamma;
+  {
+    const values = perAsset(mode === "private" ? "reserves" : "totals", decimal);
+    const debts = margin && mode === "public" ? perAsset("debts", decimal) : null;
+    const expected = statementInputs(roundTag(roundId, timestamp, assets), values, mode === "private", weights, debts);
+    if (expected.length !== publicInputs.length || expected.some((x, i) => x !== publicInputs[i])) {
+      throw new RoundError("proof", "the public inputs are not the round tag (round id, time, asset names and " +
+        "decimals) and the stated values");
+    }
+    let verified;
+    try {
+      verified = verifyProof(pin.circuit, vk, publicInputs, proof);
+    } catch (e) {
+      if (e instanceof ProofError) throw new RoundError("proof", `the round's proof does not verify: ${e.message}`);
+      throw e;
+    }
+    const shown = verified.advice.get("inclusion");
+    if (!shown || shown[0] !== commitment[0] || shown[1] !== commitment[1]) {
+      throw new RoundError("proof", "the inclusion commitment is not the proof's");
+    }
+    gamma = verified.gamma;
+  }
+  const keys = { logN, slots, assetCount: assets.length, commitment, gamma, g1: vk.g1Point, g2: vk.g2, tauG2: vk.tauG2,
+    weights };
   return { roundId, timestamp, assets, margin: terms, keys, vkDigest, development, source: "round" };
 }

@@ -4,21 +4,23 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseJson, toJsonText } from "../src/json.js";
-import { roundFromJson, circuitShape } from "../src/round.js";
+import { roundFromJson } from "../src/round.js";
 import { verdictOf } from "../src/verdict.js";
 import { Rule } from "../src/inclusion.js";
 
 const VECTORS = fileURLToPath(new URL("../../tests/vectors/", import.meta.url));
 const read = (path) => readFileSync(VECTORS + path, "utf8");
 const PINS = JSON.parse(read("web/pins.json"));
+const CIRCUITS = JSON.parse(read("web/circuits.json"));
 
 const tables = [
   ["spot", "inclusion/round.json", "inclusion/cases.json"],
   ["margin", "web/margin_round.json", "web/margin_cases.json"],
+  ["private", "web/private_round.json", "web/private_cases.json"],
 ];
 
 for (const [kind, roundPath, casesPath] of tables) {
-  const round = roundFromJson(read(roundPath), { vkDigest: PINS[roundPath] }, true);
+  const round = roundFromJson(read(roundPath), { vkDigest: PINS[roundPath], circuit: CIRCUITS[roundPath] }, true);
   const cases = parseJson(read(casesPath), casesPath);
   for (const c of cases) {
     test(`${kind}: ${c.get("name")} -> ${c.get("verdict")}`, () => {
@@ -34,14 +36,9 @@ test("the tables hold every rule a file can break, and honest twins", () => {
   for (const r of [...fileRules, "VALID", "MALFORMED", "NO_RECORDS"]) assert.ok(verdicts.has(r), r);
 });
 
-test("the witness commitments counted from a key's circuit name are the Python layout's, for every shape", () => {
-  for (const l of JSON.parse(read("web/layouts.json"))) {
-    assert.equal(circuitShape(l.circuit).witnessCommitments, l.witness_commitments, l.circuit);
-  }
-});
-
 test("balances are the file's units under the round's names", () => {
-  const round = roundFromJson(read("inclusion/round.json"), { vkDigest: PINS["inclusion/round.json"] }, true);
+  const round = roundFromJson(read("inclusion/round.json"),
+    { vkDigest: PINS["inclusion/round.json"], circuit: CIRCUITS["inclusion/round.json"] }, true);
   const alice = parseJson(read("inclusion/cases.json"), "cases").find((c) => c.get("name") === "honest_one_record");
   const got = verdictOf(toJsonText(alice.get("file")), round, "alice");
   assert.equal(got.balances.get("BTC"), 50000000n);
