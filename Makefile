@@ -65,9 +65,9 @@ demo: setup $(CHAIN)
 	$(DEMO_CLI) inclusion $(DEMO)/margin --user alice-0 --out $(DEMO)/margin-alice-0.json
 	$(DEMO_CLI) verify-inclusion $(DEMO)/margin-alice-0.json --user-id alice-0 --round $(DEMO)/margin/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
 	@echo "== a customer checks in the browser: serve the page pinned to the demo round's key, then open it"
-	@echo "   $(DEMO_CLI) web --vk-digest $$($(DEMO_CLI) verify $(DEMO)/round/round.json --srs $(DEMO)/srs.bin \
-		--allow-insecure-srs --json 2>/dev/null | $(PY) -c 'import json, sys; print(json.load(sys.stdin)["vk_digest"])') \
-		--round $(DEMO)/round/round.json --allow-insecure-srs"
+	@digest=$$($(DEMO_CLI) verify $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs --json 2>/dev/null \
+		| $(PY) -c 'import json, sys; print(json.load(sys.stdin)["vk_digest"])') && \
+	echo "   $(DEMO_CLI) web --vk-digest $$digest --round $(DEMO)/round/round.json --allow-insecure-srs"
 	@echo "   then open http://127.0.0.1:8765/ : user id alice-0, drop $(DEMO)/alice-0.json and $(DEMO)/round/round.json"
 
 test: setup $(CHAIN) $(WEB)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -354,3 +355,25 @@ def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_th
     methods = {json.loads(b.split(" ", 1)[1])["method"] for b in bodies}
     assert methods <= {"eth_call", "eth_getLogs"}
     assert set().union(*(_seen(b, case["file"]) for b in bodies)) == set()
+
+
+def test_zksolvency_web_serves_the_pinned_page_on_127_0_0_1_only(tmp_path):
+    import signal
+
+    cli = Path(sys.executable).with_name("zksolvency")
+    proc = subprocess.Popen([str(cli), "web", "--port", "0", "--vk-digest", PINS["inclusion/round.json"],
+                             "--round", str(SPOT_ROUND)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "pinned to the verifying key " + PINS["inclusion/round.json"] in line, line
+        url = line.split()[3]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            page = answer.read().decode("utf-8")
+            assert answer.headers["Cache-Control"] == "no-store"
+        assert PINS["inclusion/round.json"] in page and CIRCUITS["inclusion/round.json"][:40] in page
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(url + "round.json", timeout=10)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
