@@ -63,7 +63,12 @@ async function rpc(url, method, params, fetchFn) {
   } catch (e) {
     throw new RoundError("registry", `cannot reach the RPC endpoint ${url}: ${e.message}`);
   }
-  const body = await response.json();
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new RoundError("registry", `the RPC endpoint ${url} answered ${method} with no JSON-RPC reply`);
+  }
   if (body.error) {
     const data = typeof body.error.data === "string" ? body.error.data : body.error.data?.data;
     const err = new RoundError("registry", `the RPC endpoint refused ${method}: ${body.error.message}`);

@@ -13,6 +13,8 @@ import { RoundError } from "./round.js";
 export function verdictOf(fileText, round, userId) {
   try {
     const file = parseInclusionFile(fileText);
+    // One round, one commitment. A sharded round will choose its shard's keys here (from the file's shard and
+    // the round's record of it), then run the same check against them.
     const balances = checkInclusion(file, round.keys, round.roundId, round.assets.map((a) => a.name), userId);
     return { valid: true, balances };
   } catch (e) {
