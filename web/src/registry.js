@@ -131,6 +131,20 @@ export async function roundFromRegistry(rpcUrl, registry, roundId, allowInsecure
     const info = new AbiReader(await rpc(rpcUrl, "eth_call", [{ to: registry, data: callWithString("assetOf(string)", name) }, "latest"], fetchFn), "assetOf");
     assets.push({ name, decimals: Number(info.word(1)) });
   }
+  // A margin registry (one whose margin() answers true) records its rounds' key weights beside the commitment;
+  // the page does not read them yet, so it refuses such a round rather than check it as a spot round. A
+  // registry without margin() takes spot rounds only.
+  let margin = false;
+  try {
+    const answer = new AbiReader(await rpc(rpcUrl, "eth_call", [{ to: registry, data: "0x" + bytesToHex(selector("margin()")) }, "latest"], fetchFn), "margin");
+    margin = answer.word(0) === 1n;
+  } catch (e) {
+    if (!(e instanceof RoundError) || e.message.startsWith("cannot reach")) throw e;
+  }
+  if (margin) {
+    throw new RoundError("registry", "this registry takes margin rounds, which the page checks only from round.json " +
+      "for now: use a page pinned to the round's key (zksolvency web --vk-digest HEX --round FILE)");
+  }
   const development = isDevelopmentKey({ insecure: false, tauG2 });
   if (development && !allowInsecureSrs) {
     throw new RoundError("pin", "the registry's verifier was made with an insecure development SRS (the page was not served with --allow-insecure-srs)");
