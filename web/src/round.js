@@ -13,6 +13,9 @@ import { PROTOCOL_DOMAIN, ProofError, verifyProof } from "./plonk.js";
 
 export const ROUND_FORMAT = "zksolvency-round/1";
 export const ROUND_DOMAIN = utf8("zksolvency/round/v2");
+// The fields of round.json besides "totals" (public mode) or "reserves" (private mode), and a margin round's.
+const ROUND_FIELDS = ["format", "round_id", "timestamp", "mode", "assets", "slots", "log_n", "n", "public_inputs",
+  "inclusion_commitment", "proof", "verifying_key"];
 export const DEV_TAU_DOMAIN = utf8("zksolvency/dev-srs/tau");
 export const DEV_SEED = "zksolvency-dev";
 const BASIS_POINTS = 10000n;
@@ -150,7 +153,11 @@ export function statementInputs(tag, values, privateTotals, weights, debts) {
  */
 export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json") {
   const obj = parseJson(text, where);
-  const f = new Fields(obj, where);
+  if (!(obj instanceof Map)) throw new FormatError(`${where}: expected a JSON object`);
+  // Exactly the fields of the round's mode (artifacts.py's RoundStatement.from_json).
+  const privateMode = obj.get("mode") === "private";
+  const marginFields = obj.has("prices") ? ["quote", "prices", "collateral_ratios_bps", ...(privateMode ? [] : ["debts"])] : [];
+  const f = new Fields(obj, where, [...ROUND_FIELDS, privateMode ? "reserves" : "totals", ...marginFields]);
   if (f.text("format") !== ROUND_FORMAT) throw new FormatError(`${where}: format is not ${ROUND_FORMAT}`);
   const roundId = f.text("round_id");
   const timestamp = f.text("timestamp");
@@ -209,7 +216,15 @@ export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json")
     return assets.map((a) => parse(raw.get(a.name), `${where}: ${key}.${a.name}`));
   };
   if (margin) {
-    const prices = perAsset("prices", decimal);
+    const quote = new Fields(f.get("quote", "dict"), `${where}: quote`, ["name", "decimals"]);
+    if (quote.text("name") !== "USD" || quote.get("decimals", "int") !== 8n) {
+      throw new FormatError(`${where}: quote must be {"name": "USD", "decimals": 8}`);
+    }
+    const prices = perAsset("prices", (v, at) => {
+      const p = decimal(v, at);
+      if (p === 0n || p >= 1n << 64n) throw new FormatError(`${at}: a price must be positive and below 2^64 units`);
+      return p;
+    });
     const ratios = perAsset("collateral_ratios_bps", (v, at) => {
       if (typeof v !== "bigint" || v < 0n || v > BASIS_POINTS) throw new FormatError(`${at} must be 0 to 10000 basis points`);
       return v;

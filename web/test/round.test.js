@@ -49,6 +49,7 @@ const edits = {
   }, "proof", ""],
   a_proof_byte_short: [(o) => { o.proof = o.proof.slice(0, -2); }, "proof", "bytes"],
   slots_stated_otherwise: [(o) => { o.slots = 2; }, "proof", "not this round's shape"],
+  an_unexpected_field: [(o) => { o.note = "trust me"; }, "MALFORMED", "unexpected field"],
   mode_stated_otherwise: [(o) => { o.mode = "private"; o.reserves = o.totals; delete o.totals; }, "proof", "shape"],
 };
 for (const [name, [edit, rule, reason]] of Object.entries(edits)) {
@@ -69,4 +70,25 @@ test("a circuit description other than the key's is refused, and so is another k
   assert.deepEqual(refusal(spot, { vkDigest: PINS["web/margin_round.json"] })[0], "pin");
   assert.match(refusal(spot, pinOf("inclusion/round.json"), false)[1], /development SRS/);
   assert.deepEqual(refusal(spot, {})[0], "pin");
+});
+
+test("a margin round.json with other prices, ratios or quote is refused", () => {
+  const margin = read("web/margin_round.json");
+  const pin = pinOf("web/margin_round.json");
+  const cases = [
+    [(o) => { o.prices.BTC = "0"; }, "MALFORMED", /price must be positive/],
+    [(o) => { o.quote.name = "EUR"; }, "MALFORMED", /quote must be/],
+    [(o) => { o.collateral_ratios_bps.BTC = 10001; }, "MALFORMED", /basis points/],
+    [(o) => { o.prices.BTC = String(BigInt(o.prices.BTC) * 2n); }, "proof", /public inputs/],
+    [(o) => { o.collateral_ratios_bps.ETH = 10000; }, "proof", /public inputs/],
+    [(o) => { o.debts.USDT = "0"; }, "proof", /public inputs/],
+    [(o) => { delete o.debts; }, "MALFORMED", /missing field/],
+  ];
+  for (const [edit, rule, reason] of cases) {
+    const obj = JSON.parse(margin);
+    edit(obj);
+    const [got, message] = refusal(JSON.stringify(obj), pin);
+    assert.equal(got, rule, message);
+    assert.match(message, reason);
+  }
 });
