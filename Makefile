@@ -5,8 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PEER   := benches/peer/node_modules/.package-lock.json
 CHAIN  := contracts/node_modules/.package-lock.json
+WEB    := web/node_modules/.package-lock.json
 
-.PHONY: setup demo test bench compare clean
+.PHONY: setup demo test bench compare clean web vectors
 
 setup: $(STAMP)
 
@@ -23,6 +24,19 @@ $(PEER): benches/peer/package.json benches/peer/package-lock.json
 # solc and anvil, pinned; the on-chain tests and commands use them.
 $(CHAIN): contracts/package.json contracts/package-lock.json
 	npm ci --prefix contracts --no-audit --no-fund
+
+# The browser verification page's pinned libraries (@noble/curves, @noble/hashes) and its bundler (esbuild).
+$(WEB): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+
+# Rebuild the page the package serves (zksolvency/data/web/verify.html, committed; a test checks it is current).
+web: $(WEB)
+	node web/build.mjs
+
+# Regenerate the test vectors every verifier is driven by (Python, the registry, the page in Node and Chromium).
+vectors: setup
+	$(PY) tests/vectors/make_inclusion_cases.py
+	$(PY) tests/vectors/make_web_cases.py
 
 # The main job: a whole round on the bundled sample ledger (3,000 users, 7 assets), then a margin round.
 DEMO      := build/demo
@@ -50,8 +64,14 @@ demo: setup $(CHAIN)
 	@echo "== a borrower checks their equity, debt and collateral"
 	$(DEMO_CLI) inclusion $(DEMO)/margin --user alice-0 --out $(DEMO)/margin-alice-0.json
 	$(DEMO_CLI) verify-inclusion $(DEMO)/margin-alice-0.json --user-id alice-0 --round $(DEMO)/margin/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs
+	@echo "== a customer checks in the browser: serve the page pinned to the demo round's key, then open it"
+	@digest=$$($(DEMO_CLI) verify $(DEMO)/round/round.json --srs $(DEMO)/srs.bin --allow-insecure-srs --json 2>/dev/null \
+		| $(PY) -c 'import json, sys; print(json.load(sys.stdin)["vk_digest"])') && \
+	echo "   $(DEMO_CLI) web --vk-digest $$digest --round $(DEMO)/round/round.json --allow-insecure-srs"
+	@echo "   then open http://127.0.0.1:8765/ : user id alice-0, drop $(DEMO)/alice-0.json and $(DEMO)/round/round.json"
 
-test: setup $(CHAIN)
+test: setup $(CHAIN) $(WEB)
+	node --test web/test/
 	$(PY) -m pytest
 
 bench: setup $(PEER) $(CHAIN)
@@ -61,5 +81,5 @@ compare: setup $(PEER)
 	$(PY) benches/compare_snarkjs.py
 
 clean:
-	rm -rf $(VENV) build benches/peer/node_modules contracts/node_modules .pytest_cache .benchmarks
+	rm -rf $(VENV) build benches/peer/node_modules contracts/node_modules web/node_modules .pytest_cache .benchmarks
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -69,8 +69,9 @@ def _register() -> None:
     from zksolvency.cli_chain import COMMANDS as CHAIN_COMMANDS
     from zksolvency.cli_round import COMMANDS
     from zksolvency.cli_setup import setup
+    from zksolvency.cli_web import COMMANDS as WEB_COMMANDS
 
-    for command in (setup, *COMMANDS, *CHAIN_COMMANDS):
+    for command in (setup, *COMMANDS, *CHAIN_COMMANDS, *WEB_COMMANDS):
         main.add_command(command)
 
 

@@ -1,0 +1,379 @@
+"""The browser verification page: its vectors, its build, and the page itself in a real headless Chromium.
+
+One table drives every path: the Python table (tests/vectors/inclusion/cases.json) and the margin table
+(tests/vectors/web/margin_cases.json, from make_web_cases.py) get the same verdict from the Python verifier,
+from the page's module in Node (web/test/, `make test` runs it) and from the page in Chromium here, dropping
+each file through the page's own inputs and reading the verdict it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from browser import check_on_page, chromium, served
+from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
+from zksolvency.audit import check_inclusion, round_keys, verify_round
+from zksolvency.verifier.inclusion import InclusionError
+from zksolvency.web import PagePin, PinError, built_page, pinned_page
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = ROOT / "tests" / "vectors"
+sys.path.insert(0, str(VECTORS))
+import make_web_cases  # noqa: E402
+
+SPOT_ROUND = VECTORS / "inclusion" / "round.json"
+MARGIN_ROUND = VECTORS / "web" / "margin_round.json"
+SPOT_CASES = json.loads((VECTORS / "inclusion" / "cases.json").read_text(encoding="utf-8"))
+MARGIN_CASES = json.loads((VECTORS / "web" / "margin_cases.json").read_text(encoding="utf-8"))
+PRIVATE_ROUND = VECTORS / "web" / "private_round.json"
+PRIVATE_CASES = json.loads((VECTORS / "web" / "private_cases.json").read_text(encoding="utf-8"))
+CIRCUITS = json.loads((VECTORS / "web" / "circuits.json").read_text(encoding="utf-8"))
+PINS = json.loads((VECTORS / "web" / "pins.json").read_text(encoding="utf-8"))
+TABLES = {"inclusion/round.json": (SPOT_ROUND, SPOT_CASES), "web/margin_round.json": (MARGIN_ROUND, MARGIN_CASES),
+          "web/private_round.json": (PRIVATE_ROUND, PRIVATE_CASES)}
+ALL_CASES = [(name, c) for name, (_, cases) in TABLES.items() for c in cases]
+PAGE_CODE_LIMIT = 300_000  # bytes of the page's own code and libraries, minified
+
+
+def python_verdict(statement, keys, case) -> str:
+    try:
+        inclusion = InclusionFile.from_json(case["file"], "case")
+        check_inclusion(inclusion, keys, statement.round_id, [a.name for a in statement.assets], case["user_id"])
+        return "VALID"
+    except ArtifactError:
+        return "MALFORMED"
+    except InclusionError as e:
+        return e.rule.name
+
+
+@pytest.fixture(scope="module")
+def vector_rounds():
+    out = {}
+    for name in ("web/margin_round.json", "web/private_round.json"):
+        statement = RoundStatement.load(TABLES[name][0])
+        out[name] = statement, round_keys(verify_round(statement, allow_insecure_srs=True))
+    return out
+
+
+WEB_CASES = [(name, c) for name in ("web/margin_round.json", "web/private_round.json") for c in TABLES[name][1]]
+
+
+@pytest.mark.parametrize("table, case", WEB_CASES, ids=[c["name"] for _, c in WEB_CASES])
+def test_python_reaches_the_verdict_of_every_margin_and_private_vector(table, case, vector_rounds):
+    statement, keys = vector_rounds[table]
+    assert python_verdict(statement, keys, case) == case["verdict"]
+
+
+def test_the_web_vectors_are_the_generators(tmp_path):
+    """pins.json and circuits.json are exactly what the generator writes for the vector rounds; the margin and
+    private tables hold the generator's cases with its verdicts (their rounds are random: salts and rows are
+    drawn afresh)."""
+    rounds = {name: path for name, (path, _) in TABLES.items()}
+    assert PINS == make_web_cases.pins(rounds)
+    assert CIRCUITS == make_web_cases.circuits(rounds)
+    fresh = make_web_cases.margin_cases(make_web_cases.margin_round(tmp_path))
+    assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in MARGIN_CASES]
+    fresh = make_web_cases.private_cases(make_web_cases.private_round(tmp_path))
+    assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in PRIVATE_CASES]
+    assert RoundStatement.load(MARGIN_ROUND).round_id == make_web_cases.ROUND_ID
+    assert RoundStatement.load(PRIVATE_ROUND).round_id == make_web_cases.PRIVATE_ROUND_ID
+
+
+def test_the_built_page_is_its_sources(tmp_path):
+    """The page installed with the package (zksolvency/data/web/verify.html) is what web/build.mjs makes now."""
+    if not (ROOT / "web" / "node_modules" / "esbuild").exists() or shutil.which("node") is None:
+        pytest.skip("no web/node_modules: npm ci --prefix web (make test runs it)")
+    out = tmp_path / "verify.html"
+    subprocess.run(["node", str(ROOT / "web" / "build.mjs"), str(out)], check=True, capture_output=True)
+    assert out.read_text(encoding="utf-8") == built_page(), "rebuild the page: make web"
+
+
+def test_the_page_is_one_file_within_its_size_budget():
+    page = built_page()
+    assert len(page.encode("utf-8")) < PAGE_CODE_LIMIT
+    for external in ("src=", "href=", "@import", "url("):  # nothing fetched: one file works offline
+        assert external not in page.split("<script type=\"module\">")[0], external
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "pin the page to one thing"),
+    (["--vk-digest", "0x12"], "64 lowercase hex digits"),
+    (["--vk-digest", "0x" + "ab" * 32], "--vk-digest needs --round"),
+    (["--vk-digest", "0x" + "ab" * 32, "--round", str(SPOT_ROUND)], "not of the pinned"),
+    (["--registry", "0x" + "ab" * 20, "--rpc", "http://x", "--round", str(SPOT_ROUND)], "--round goes with"),
+    (["--registry", "0x" + "ab" * 20], "--registry needs --rpc"),
+    (["--registry", "0x12", "--rpc", "http://127.0.0.1:8545"], "40 hex digits"),
+    (["--registry", "0x" + "ab" * 20, "--rpc", "file:///etc/passwd"], "http:// or https://"),
+    (["--registry", "0x" + "ab" * 20, "--rpc", "http://user:pw@node.example"], "no credentials"),
+    (["--vk-digest", "0x" + "ab" * 32, "--rpc", "http://127.0.0.1:8545"], "--rpc goes with --registry"),
+    (["--vk-digest", "0x" + "ab" * 32, "--registry", "0x" + "ab" * 20, "--rpc", "http://x"], "one thing"),
+])
+def test_the_web_command_refuses_a_page_without_exactly_one_pin(args, message, tmp_path):
+    from zksolvency.cli import main
+
+    result = CliRunner().invoke(main, ["web", "--out", str(tmp_path / "page.html"), *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_the_pin_is_written_into_the_page_and_cannot_end_its_element(tmp_path):
+    from zksolvency.cli import main
+
+    digest = PINS["inclusion/round.json"]
+    result = CliRunner().invoke(main, ["web", "--vk-digest", digest.upper().replace("0X", "0x"), "--round",
+                                       str(SPOT_ROUND), "--out", str(tmp_path / "page.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    config = {"allow_insecure_srs": False, "circuit": CIRCUITS["inclusion/round.json"], "pin": {"vk_digest": digest}}
+    assert json.dumps(config, sort_keys=True).replace("<", "\\u003c") in page
+    assert "connect-src 'none'" in page  # a page pinned to a key asks no one anything
+    with pytest.raises(PinError):
+        PagePin(registry="0x" + "ab" * 20, rpc="http://127.0.0.1:1/</script><script>alert(1)")
+    page = pinned_page(PagePin(registry="0x" + "ab" * 20, rpc="http://127.0.0.1:8545/rpc?k=1"))
+    assert "connect-src http://127.0.0.1:8545;" in page
+    with pytest.raises(PinError):
+        PagePin(vk_digest="0x" + "ab" * 32, allow_insecure_srs=True, rpc="http://x", circuit="")
+
+
+# --------------------------------------------------------------------------- the page in Chromium
+
+
+@pytest.fixture(scope="module")
+def session():
+    with chromium() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def pages():
+    """The page served pinned to each vector round's key (development SRS allowed, as the vectors use one)."""
+    with served(PagePin.for_round(PINS["inclusion/round.json"], SPOT_ROUND, True)) as spot, \
+            served(PagePin.for_round(PINS["web/margin_round.json"], MARGIN_ROUND, True)) as margin, \
+            served(PagePin.for_round(PINS["web/private_round.json"], PRIVATE_ROUND, True)) as private:
+        yield {"inclusion/round.json": spot, "web/margin_round.json": margin, "web/private_round.json": private}
+
+
+@pytest.mark.parametrize("table, case", ALL_CASES, ids=[c["name"] for _, c in ALL_CASES])
+def test_the_page_in_chromium_reaches_the_verdict_of_every_vector(table, case, session, pages, tmp_path):
+    round_file, _ = TABLES[table]
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    session.get(pages[table])
+    shown = check_on_page(session, case["user_id"], path, round_file)
+    assert shown["rule"] == case["verdict"], shown["reason"]
+    assert shown["verdict"] == ("VALID" if case["verdict"] == "VALID" else "INVALID")
+    assert "INSECURE" in shown["pin"]  # served with --allow-insecure-srs: said, in red
+    assert any("INSECURE" in t for t in shown["insecure"])
+
+
+def test_the_page_shows_balances_with_decimals_the_round_and_the_pin(session, pages, tmp_path):
+    case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    session.get(pages["inclusion/round.json"])
+    shown = check_on_page(session, "alice", path, SPOT_ROUND)
+    assert shown["balances"]["BTC"] == ["0.50000000"] and shown["balances"]["ETH"] == ["2.000000000"]
+    assert shown["balances"]["RAW"] == ["0"]
+    statement = RoundStatement.load(SPOT_ROUND)
+    assert statement.round_id in shown["text"] and statement.timestamp in shown["text"]
+    assert PINS["inclusion/round.json"] in shown["text"] and "proof was verified in this browser" in shown["text"]
+
+    margin = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice")
+    path.write_text(json.dumps(margin["file"]), encoding="utf-8")
+    session.get(pages["web/margin_round.json"])
+    shown = check_on_page(session, "alice", path, MARGIN_ROUND)
+    assert shown["balances"]["BTC"] == ["1.00000000", "0.00000000"]
+    assert shown["balances"]["USDT"] == ["0.000000", "50000.000000"]  # equity, debt
+
+
+def test_the_page_refuses_a_round_whose_proof_fails(session, pages, tmp_path):
+    case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    forged = json.loads(SPOT_ROUND.read_text(encoding="utf-8"))
+    forged["totals"]["BTC"] = str(int(forged["totals"]["BTC"]) - 1)  # liabilities understated
+    forged["public_inputs"][1] = forged["totals"]["BTC"]
+    (tmp_path / "round.json").write_text(json.dumps(forged), encoding="utf-8")
+    session.get(pages["inclusion/round.json"])
+    shown = check_on_page(session, "alice", path, tmp_path / "round.json")
+    assert (shown["verdict"], shown["rule"]) == ("INVALID", "proof") and "quotient identity" in shown["reason"]
+
+
+def test_the_page_refuses_a_round_of_another_key_or_an_insecure_one_not_allowed(session, tmp_path):
+    case = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    with served(PagePin.for_round(PINS["web/margin_round.json"], MARGIN_ROUND, True)) as url:
+        session.get(url)
+        shown = check_on_page(session, "alice", path, SPOT_ROUND)
+        assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "not the pinned" in shown["reason"]
+    with served(PagePin.for_round(PINS["inclusion/round.json"], SPOT_ROUND)) as url:
+        session.get(url)
+        shown = check_on_page(session, "alice", path, SPOT_ROUND)
+        assert (shown["verdict"], shown["rule"]) == ("INVALID", "pin") and "development SRS" in shown["reason"]
+        assert shown["insecure"] == [] and "INSECURE" not in shown["pin"]
+
+
+# --------------------------------------------------------------------------- the registry as the source
+
+
+OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The spot vectors' round published to a registry on anvil (127.0.0.1)."""
+    from eth_account import Account
+
+    from zksolvency.chain import anvil, connect
+    from zksolvency.onchain import compile_round_contracts, deploy_round_contracts, publish, register_round_assets
+
+    statement = RoundStatement.load(SPOT_ROUND)
+    with anvil() as url:
+        w3 = connect(url)
+        owner = Account.from_key(OWNER_KEY)
+        compiled = compile_round_contracts(statement)
+        d = deploy_round_contracts(w3, owner, statement, compiled)
+        contract = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
+        register_round_assets(w3, contract, owner, statement)
+        publish(w3, contract, owner, statement)
+        yield url, d.registry
+
+
+@pytest.fixture(scope="module")
+def recording_node(registry):
+    """A JSON-RPC endpoint in front of anvil that records every request body (and answers browsers' CORS)."""
+    upstream, _ = registry
+    bodies = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _cors(self):
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "content-type")
+            self.send_header("Access-Control-Allow-Methods", "POST")
+
+        def do_OPTIONS(self):  # noqa: N802 (http.server's name)
+            self.send_response(204)
+            self._cors()
+            self.end_headers()
+
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            bodies.append(self.path + " " + body.decode())
+            request = urllib.request.Request(upstream, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                data = answer.read()
+            self.send_response(200)
+            self._cors()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
+    server.shutdown()
+    server.server_close()
+
+
+def _python_chain_verdict(url, address, case) -> str:
+    from zksolvency.chain import connect
+    from zksolvency.onchain import recorded_keys, registry_contract
+
+    try:
+        inclusion = InclusionFile.from_json(case["file"], "case")
+        keys, recorded = recorded_keys(registry_contract(connect(url), address), inclusion.round_id)
+        check_inclusion(inclusion, keys, inclusion.round_id, recorded["assets"], case["user_id"])
+        return "VALID"
+    except ArtifactError:
+        return "MALFORMED"
+    except InclusionError as e:
+        return e.rule.name
+
+
+def test_the_pages_module_against_the_registry_reaches_the_verdict_of_every_vector(registry):
+    if not (ROOT / "web" / "node_modules" / "@noble").exists() or shutil.which("node") is None:
+        pytest.skip("no web/node_modules: npm ci --prefix web (make test runs it)")
+    url, address = registry
+    out = subprocess.run(["node", str(ROOT / "web" / "tools" / "chain_verdicts.mjs"), url, address,
+                          str(VECTORS / "inclusion" / "cases.json")], check=True, capture_output=True, text=True)
+    got = json.loads(out.stdout)
+    assert got == {c["name"]: c["verdict"] for c in SPOT_CASES}
+    for name in ("honest_several_records", "another_round", "raised_balance"):  # the Python chain path agrees
+        case = next(c for c in SPOT_CASES if c["name"] == name)
+        assert _python_chain_verdict(url, address, case) == got[name]
+
+
+def _seen(text: str, file: dict) -> set:
+    """Which of the customer's secrets ``text`` (a request to the node) holds, in any encoding the ABI uses."""
+    found = set()
+    uid = file["user_id"]
+    if uid in text or uid.encode().hex() in text.lower():
+        found.add("user id")
+    if file["salt"][2:].lower() in text.lower():
+        found.add("salt")
+    for r in file["records"]:
+        if format(r["row"], "064x") in text.lower():
+            found.add("row")
+        for s in r["slots"]:
+            if s["asset"] and (format(int(s["units"]), "064x") in text.lower() or f'"{s["units"]}"' in text):
+                found.add("balance")
+    return found
+
+
+@pytest.mark.parametrize("name", ["honest_several_records", "honest_one_record", "another_round", "raised_balance",
+                                  "another_customers_file"])
+def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_the_round(
+        name, registry, recording_node, session, tmp_path):
+    url, bodies = recording_node
+    _, address = registry
+    case = next(c for c in SPOT_CASES if c["name"] == name)
+    path = tmp_path / "inclusion.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    with served(PagePin(registry=address, rpc=url, allow_insecure_srs=True)) as page:
+        bodies.clear()
+        session.get(page)
+        shown = check_on_page(session, case["user_id"], path)
+    assert shown["rule"] == case["verdict"], shown["reason"]
+    assert address in shown["text"]
+    assert bodies, "the page asked the node nothing"
+    methods = {json.loads(b.split(" ", 1)[1])["method"] for b in bodies}
+    assert methods <= {"eth_call", "eth_getLogs"}
+    assert set().union(*(_seen(b, case["file"]) for b in bodies)) == set()
+
+
+def test_zksolvency_web_serves_the_pinned_page_on_127_0_0_1_only(tmp_path):
+    import signal
+
+    cli = Path(sys.executable).with_name("zksolvency")
+    proc = subprocess.Popen([str(cli), "web", "--port", "0", "--vk-digest", PINS["inclusion/round.json"],
+                             "--round", str(SPOT_ROUND)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "pinned to the verifying key " + PINS["inclusion/round.json"] in line, line
+        url = line.split()[3]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            page = answer.read().decode("utf-8")
+            assert answer.headers["Cache-Control"] == "no-store"
+        assert PINS["inclusion/round.json"] in page and CIRCUITS["inclusion/round.json"][:40] in page
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(url + "round.json", timeout=10)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)

@@ -1,0 +1,28 @@
+// The page module's verdict on every case of a table, against a registry through a JSON-RPC endpoint:
+//   node chain_verdicts.mjs RPC_URL REGISTRY CASES.json   -> {"case name": "VALID" | rule name, ...} on stdout
+// (tests/test_web.py runs it against anvil, beside the Python chain path.)
+import { readFileSync } from "node:fs";
+import { parseJson, toJsonText } from "../src/json.js";
+import { parseInclusionFile } from "../src/formats.js";
+import { roundFromRegistry } from "../src/registry.js";
+import { verdictOf } from "../src/verdict.js";
+import { InclusionError } from "../src/inclusion.js";
+import { FormatError } from "../src/json.js";
+
+const [rpcUrl, registry, casesPath] = process.argv.slice(2);
+const out = {};
+for (const c of parseJson(readFileSync(casesPath, "utf8"), casesPath)) {
+  const text = toJsonText(c.get("file"));
+  let verdict;
+  try {
+    const round = await roundFromRegistry(rpcUrl, registry, parseInclusionFile(text).roundId, true);
+    const v = verdictOf(text, round, c.get("user_id"));
+    verdict = v.valid ? "VALID" : v.rule;
+  } catch (e) {
+    if (e instanceof InclusionError) verdict = e.ruleName;
+    else if (e instanceof FormatError) verdict = "MALFORMED";
+    else throw e;
+  }
+  out[c.get("name")] = verdict;
+}
+console.log(JSON.stringify(out));
