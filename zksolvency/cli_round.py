@@ -345,10 +345,10 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
     try:
         keys = None
         if statement is not None:
-            # The customer's own shard: its proof and the round's sums (`verify` checks every shard's proof).
+            # The round as `verify` checks it (every shard's proof and the shards' sums), then the customer's shard.
             check_identity(inclusion, statement.round_id, user_id)
             shard = shard_of(statement, inclusion)
-            keys = round_keys(verify_statement(statement, allow_insecure_srs, pin, only=[shard])[shard])
+            keys = round_keys(verify_statement(statement, allow_insecure_srs, pin)[shard])
             names = [a.name for a in statement.assets]
             decimals = {a.name: a.decimals for a in statement.assets}
             shown_shard = f", shard {shard} of {len(statement.shard_statements)}" if inclusion.shard is not None else ""
