@@ -359,6 +359,8 @@ def test_sharding_refuses_what_it_cannot_do(ledger_dir, dev_srs):
     with pytest.raises(RoundError, match="every shard needs a customer"):
         prove_round(ledger, dev_srs, "x", shards=USERS + 1)
     with pytest.raises(RoundError, match="exclude each other"):
-        prove_round(ledger, dev_srs, "x", shards=2, shard_log_size=7)
-    rnd = prove_round(ledger, dev_srs, "by-size", shard_log_size=7)
-    assert rnd.statement.log_n == 7 and len(rnd.statement.shard_statements) >= 2
+        prove_round(ledger, dev_srs, "x", shards=2, shard_log_size=8)
+    rnd = prove_round(ledger, dev_srs, "by-size", shard_log_size=8)  # 2^8 rows: 128 records a shard
+    assert rnd.statement.log_n == 8 and len(rnd.statement.shard_statements) == 1  # the ledger fits one shard
+    with pytest.raises(RoundError, match="--shard-log-size must be 8 to"):
+        prove_round(ledger, dev_srs, "x", shard_log_size=7)

@@ -261,7 +261,7 @@ class ShardedStatement:
 
     def to_json(self) -> dict:
         first = self.shards[0].to_json()
-        common = {k: first[k] for k in SHARED_FIELDS if k in first}
+        common = {k: first[k] for k in SHARED_FIELDS + MARGIN_FIELDS if k in first}
         common.update(
             format=SHARDED_ROUND_FORMAT,
             shard_count=len(self.shards),
