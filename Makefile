@@ -38,7 +38,7 @@ kernels: $(WARM)
 
 # Plots of benches/RESULTS.md's figures (matplotlib, outside the lock: benchmarks are not part of `make test`).
 plots: setup
-	$(PY) -m pip install --quiet ".[bench]"
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benches/plot_shards.py
 
 $(PEER): benches/peer/package.json benches/peer/package-lock.json

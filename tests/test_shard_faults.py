@@ -195,3 +195,11 @@ def test_a_rerun_with_another_ledger_is_refused(files, dev_srs, tmp_path):
     with pytest.raises(RoundError, match="is round 'changed', not 'renamed'"):
         prove_round(ledger, dev_srs, "renamed", shards=2, out_dir=out)
     assert partial_dir(out).stat().st_mode & 0o777 == 0o700  # it holds salts
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(files, tmp_path):
+    d, _, _ = files
+    result = CliRunner().invoke(main, _prove_args(d, tmp_path / "round", "--shards", "2", "--scheduler",
+                                                  "tcp://127.0.0.1:9"))
+    assert result.exit_code == 1 and "cannot reach the Dask scheduler tcp://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.output and not list(tmp_path.iterdir())

@@ -364,3 +364,34 @@ def test_sharding_refuses_what_it_cannot_do(ledger_dir, dev_srs):
     assert rnd.statement.log_n == 8 and len(rnd.statement.shard_statements) == 1  # the ledger fits one shard
     with pytest.raises(RoundError, match="--shard-log-size must be 8 to"):
         prove_round(ledger, dev_srs, "x", shard_log_size=7)
+
+
+def test_progress_is_bars_on_a_terminal_and_plain_lines_elsewhere(capsys, monkeypatch):
+    import io
+
+    from zksolvency import progress
+
+    assert isinstance(progress.round_progress(), progress.Lines)  # stderr captured: not a terminal
+    with progress.Lines() as lines:
+        lines.start(3, 1)
+        lines.step(2, "quotient on 4 cosets")
+        lines.done(2)
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["… shard 2: quotient on 4 cosets", "… shard 2 proven and verified (2 of 3)"]
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(progress.sys, "stderr", terminal)
+    bars = progress.round_progress()
+    assert isinstance(bars, progress.Bars)
+    with bars:
+        bars.start(2, 0)
+        bars.step(0, "committing 20 witness columns")
+        bars.done(0)
+        bars.message("writing the round")
+        bars.done(1)
+    shown = terminal.getvalue()
+    assert "round: 100%" in shown and "2/2" in shown and "shard 0" in shown and "… writing the round" in shown

@@ -257,5 +257,10 @@ class Remote(DaskCluster):
             self.client = Client(self.address, timeout="10s")
         except (OSError, TimeoutError) as e:
             raise ClusterError(f"cannot reach the Dask scheduler {self.address}: {e}") from None
+        try:
+            self.client.wait_for_workers(1, timeout=60)
+        except TimeoutError:
+            self.client.close()
+            raise ClusterError(f"the Dask scheduler {self.address} has no worker (waited 60 s)") from None
         workers = len(self.client.nthreads())
         self.say(f"joined the Dask scheduler {self.address} ({workers} workers); dashboard {self.dashboard}")

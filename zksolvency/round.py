@@ -371,174 +371,175 @@ def prove_round(ledger, srs, round_id: str, slots: int = 4, private_totals: bool
         weights = None
         plan = plan_records(ledger.offsets, ledger.asset_ids, ledger.units, slots)
 
-    partial = Partial(out_dir) if out_dir is not None else None
-    fingerprint = round_fingerprint(ledger, slots, private_totals, values, terms, shards, shard_log_size)
-    try:
-        drawn = partial.load_plan(fingerprint, round_id) if partial is not None else None
-    except PartialError as e:
-        raise RoundError(str(e)) from None
-    if drawn is None:
-        try:
-            if shard_log_size is not None:
-                if not MIN_LOG_SIZE <= shard_log_size <= srs.max_log_size:
-                    raise RoundError(f"--shard-log-size must be {MIN_LOG_SIZE} to {srs.max_log_size} (the SRS's)")
-                count, shard_of_user = shards_for_capacity(plan.count, (1 << shard_log_size) // RECORD_ROWS)
-            else:
-                count = 1 if shards is None else shards
-                shard_of_user = assign_shards(plan.count, count)
-        except ShardingError as e:
-            raise RoundError(str(e)) from None
-        per_shard = np.bincount(shard_of_user, weights=plan.count, minlength=count).astype(np.int64)
-        log_n = max(log_size_for(int(per_shard.max()), k, private_totals, margin), shard_log_size or 0)
-        if log_n > srs.max_log_size:
-            raise RoundError(
-                f"the round needs 2^{log_n} rows{' a shard' if count > 1 else ''}; the SRS serves up to "
-                f"2^{srs.max_log_size} (set up a larger one{', or use more shards' if count > 1 else ''})"
-            )
-        shape = SolvencyShape(log_n, slots, private_totals, margin)
-        if k > shape.max_assets():
-            raise RoundError(f"{k} assets exceed the {shape.max_assets()} this circuit shape can index")
-        # Fresh randomness every round, from the operating system's CSPRNG: shards, record places and salts.
-        drawn = Plan(round_id, default_round_id(), fingerprint, count, log_n, shard_of_user,
-                     [secrets.token_bytes(SALT_BYTES) for _ in ledger.user_ids],
-                     [random_places(shape.records, int(m)) for m in per_shard])
-        if partial is not None:
-            partial.save_plan(drawn)
-    else:
-        say(f"resuming the partial round kept in {partial.path}")
-    count, log_n, salts, timestamp = drawn.shards, drawn.log_n, drawn.salts, drawn.timestamp
-    shape = SolvencyShape(log_n, slots, private_totals, margin)
-    sharded = count > 1
-    say(f"{count} shard{'s' if sharded else ''} of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows"
-        if sharded else f"a table of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows")
-
-    # Each shard's records (in plan order) and their first rows.
-    record_shard = drawn.shard_of_user[plan.user]
-    by_shard = np.argsort(record_shard, kind="stable")
-    bounds = np.searchsorted(record_shard[by_shard], np.arange(count + 1))
-    shard_records = [by_shard[bounds[i]:bounds[i + 1]] for i in range(count)]
-    positions = np.zeros(plan.records, dtype=np.int64)
-    for i, records in enumerate(shard_records):
-        positions[records] = RECORD_ROWS * drawn.places[i]
-
-    # Each shard's sums and values: totals (public), allocation of the reserves (private).
-    entry_shard = np.repeat(drawn.shard_of_user, np.diff(np.asarray(ledger.offsets, dtype=np.int64)))
-    sums = shard_sums(entry_shard, ledger.asset_ids, ledger.units, count, 2 * k if margin else k)
-    shard_totals = [row[:k] for row in sums]
-    shard_debts = [row[k:] for row in sums] if margin else None
-    if [sum(col) for col in zip(*shard_totals)] != totals:
-        raise AssertionError("the shards' totals are not the round's")
-    if private_totals and sharded:
-        liabilities = [[t - (shard_debts[i][j] if margin else 0) for j, t in enumerate(row)]
-                       for i, row in enumerate(shard_totals)]
-        try:
-            shard_values = allocate_reserves(values, liabilities, [len(r) for r in shard_records])
-        except ShardingError as e:
-            raise InsolventError(f"cannot allocate the reserves among the shards: {e}") from None
-    elif private_totals:
-        shard_values = [values]
-    else:
-        shard_values = shard_totals
-
-    labels = tuple(Asset(a, d) for a, d in zip(names, ledger.decimals))
-    circuit = SolvencyCircuit(shape)
-
-    def shard_statement(i: int, proof=None, commitment=None, vk=None) -> RoundStatement:
-        statement = RoundStatement(
-            round_id=round_id, timestamp=timestamp, private_totals=private_totals, assets=labels, slots=slots,
-            log_n=log_n, values=tuple(shard_values[i]), public_inputs=(), inclusion_commitment=commitment,
-            proof=proof, verifying_key=vk, margin=terms if margin else None,
-            debts=tuple(shard_debts[i]) if margin and not private_totals else None,
-            shard=(i, count) if sharded else None)
-        tag = statement.tag()
-        if margin:
-            inputs = circuit.margin_public_inputs(tag, weights, key_values(shard_totals[i], shard_debts[i]),
-                                                  shard_values[i] if private_totals else None)
-        else:
-            inputs = [tag] + list(shard_values[i])
-        return dataclasses.replace(statement, public_inputs=tuple(inputs))
-
-    def task(i: int):
-        from zksolvency.cluster import ShardTask
-
-        records = shard_records[i]
-        sub = RecordPlan(plan.user[records], plan.assets[records], plan.units[records], plan.count)
-        say(f"hashing the records of shard {i} with fresh salts" if sharded else "hashing records with fresh salts")
-        hashes = record_hashes(sub, round_id, ledger.user_ids, salts)
-        places = drawn.places[i]
-        table_hash = np.zeros((shape.records, 4), dtype=np.uint64)
-        table_assets = np.zeros((shape.records, slots), dtype=np.uint32)
-        table_units = np.zeros((shape.records, slots), dtype=np.uint64)
-        table_hash[places] = Fr.canonical_limbs(hashes)
-        table_assets[places] = sub.assets
-        table_units[places] = sub.units
-        extra = {}
-        if margin:
-            table_accounts = np.zeros((shape.records, 4), dtype=np.uint64)
-            table_margin = np.zeros(shape.records, dtype=bool)
-            accounts = {}
-            for u in np.unique(sub.user).tolist():
-                accounts[u] = account_key(user_prefix(round_id, ledger.user_ids[u], salts[u])) if has_debt[u] else 0
-            table_accounts[places] = Fr.canonical_limbs([accounts[u] for u in sub.user.tolist()])
-            table_margin[places] = has_debt[sub.user]
-            extra = {"accounts": table_accounts, "margin_form": table_margin, "weights": weights}
-        return ShardTask(i, log_n, slots, private_totals, margin, table_hash, table_assets, table_units,
-                         RECORD_ROWS * places, list(shard_values[i]), list(shard_statement(i).public_inputs),
-                         totals=shard_totals[i] if private_totals and not margin else None, **extra)
-
-    proven, vk = {}, None
-
-    def accept(result) -> None:
-        """Verify a shard's proof before keeping it: a shard that does not verify stops the round."""
-        nonlocal vk
-        i = result.index
-        statement = shard_statement(i, result.proof, result.inclusion_commitment, result.verifying_key)
-        try:
-            if vk is not None and result.verifying_key.to_bytes() != vk.to_bytes():
-                raise VerificationError("its verifying key is not the other shards'")
-            verify_round(statement, allow_insecure_srs=True)
-        except VerificationError as e:
-            if partial is not None:
-                partial.drop_shard(i)
-            raise RoundError(f"shard {i} of {count}: its proof does not verify ({e}); the round is stopped and "
-                             "nothing was written") from None
-        vk = vk or result.verifying_key
-        if partial is not None and not result.timings.get("resumed"):
-            partial.save_shard(result)
-        proven[i] = (statement, result)
-        bars.done(i)
-
-    bars = shard_progress or _SilentProgress(say)
-    if partial is not None:
-        for i in range(count):
-            kept = partial.load_shard(i)
-            if kept is not None:
-                accept(kept)
-        if proven:
-            say(f"{len(proven)} of {count} shards already proven (kept in {partial.path})")
+    # The cluster first: one that cannot be reached fails the round before anything is drawn or kept.
     executor = cluster if cluster is not None else InProcess(srs)
-    todo = [i for i in range(count) if i not in proven]
-    if todo:
-        say("proving" if not sharded else f"proving {len(todo)} shard{'s' if len(todo) > 1 else ''}")
-    bars.start(count, len(proven))
     with executor:
+        partial = Partial(out_dir) if out_dir is not None else None
+        fingerprint = round_fingerprint(ledger, slots, private_totals, values, terms, shards, shard_log_size)
+        try:
+            drawn = partial.load_plan(fingerprint, round_id) if partial is not None else None
+        except PartialError as e:
+            raise RoundError(str(e)) from None
+        if drawn is None:
+            try:
+                if shard_log_size is not None:
+                    if not MIN_LOG_SIZE <= shard_log_size <= srs.max_log_size:
+                        raise RoundError(f"--shard-log-size must be {MIN_LOG_SIZE} to {srs.max_log_size} (the SRS's)")
+                    count, shard_of_user = shards_for_capacity(plan.count, (1 << shard_log_size) // RECORD_ROWS)
+                else:
+                    count = 1 if shards is None else shards
+                    shard_of_user = assign_shards(plan.count, count)
+            except ShardingError as e:
+                raise RoundError(str(e)) from None
+            per_shard = np.bincount(shard_of_user, weights=plan.count, minlength=count).astype(np.int64)
+            log_n = max(log_size_for(int(per_shard.max()), k, private_totals, margin), shard_log_size or 0)
+            if log_n > srs.max_log_size:
+                raise RoundError(
+                    f"the round needs 2^{log_n} rows{' a shard' if count > 1 else ''}; the SRS serves up to "
+                    f"2^{srs.max_log_size} (set up a larger one{', or use more shards' if count > 1 else ''})"
+                )
+            shape = SolvencyShape(log_n, slots, private_totals, margin)
+            if k > shape.max_assets():
+                raise RoundError(f"{k} assets exceed the {shape.max_assets()} this circuit shape can index")
+            # Fresh randomness every round, from the operating system's CSPRNG: shards, record places and salts.
+            drawn = Plan(round_id, default_round_id(), fingerprint, count, log_n, shard_of_user,
+                         [secrets.token_bytes(SALT_BYTES) for _ in ledger.user_ids],
+                         [random_places(shape.records, int(m)) for m in per_shard])
+            if partial is not None:
+                partial.save_plan(drawn)
+        else:
+            say(f"resuming the partial round kept in {partial.path}")
+        count, log_n, salts, timestamp = drawn.shards, drawn.log_n, drawn.salts, drawn.timestamp
+        shape = SolvencyShape(log_n, slots, private_totals, margin)
+        sharded = count > 1
+        say(f"{count} shard{'s' if sharded else ''} of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows"
+            if sharded else f"a table of 2^{log_n} rows, records of {slots} slots over {RECORD_ROWS} rows")
+
+        # Each shard's records (in plan order) and their first rows.
+        record_shard = drawn.shard_of_user[plan.user]
+        by_shard = np.argsort(record_shard, kind="stable")
+        bounds = np.searchsorted(record_shard[by_shard], np.arange(count + 1))
+        shard_records = [by_shard[bounds[i]:bounds[i + 1]] for i in range(count)]
+        positions = np.zeros(plan.records, dtype=np.int64)
+        for i, records in enumerate(shard_records):
+            positions[records] = RECORD_ROWS * drawn.places[i]
+
+        # Each shard's sums and values: totals (public), allocation of the reserves (private).
+        entry_shard = np.repeat(drawn.shard_of_user, np.diff(np.asarray(ledger.offsets, dtype=np.int64)))
+        sums = shard_sums(entry_shard, ledger.asset_ids, ledger.units, count, 2 * k if margin else k)
+        shard_totals = [row[:k] for row in sums]
+        shard_debts = [row[k:] for row in sums] if margin else None
+        if [sum(col) for col in zip(*shard_totals)] != totals:
+            raise AssertionError("the shards' totals are not the round's")
+        if private_totals and sharded:
+            liabilities = [[t - (shard_debts[i][j] if margin else 0) for j, t in enumerate(row)]
+                           for i, row in enumerate(shard_totals)]
+            try:
+                shard_values = allocate_reserves(values, liabilities, [len(r) for r in shard_records])
+            except ShardingError as e:
+                raise InsolventError(f"cannot allocate the reserves among the shards: {e}") from None
+        elif private_totals:
+            shard_values = [values]
+        else:
+            shard_values = shard_totals
+
+        labels = tuple(Asset(a, d) for a, d in zip(names, ledger.decimals))
+        circuit = SolvencyCircuit(shape)
+
+        def shard_statement(i: int, proof=None, commitment=None, vk=None) -> RoundStatement:
+            statement = RoundStatement(
+                round_id=round_id, timestamp=timestamp, private_totals=private_totals, assets=labels, slots=slots,
+                log_n=log_n, values=tuple(shard_values[i]), public_inputs=(), inclusion_commitment=commitment,
+                proof=proof, verifying_key=vk, margin=terms if margin else None,
+                debts=tuple(shard_debts[i]) if margin and not private_totals else None,
+                shard=(i, count) if sharded else None)
+            tag = statement.tag()
+            if margin:
+                inputs = circuit.margin_public_inputs(tag, weights, key_values(shard_totals[i], shard_debts[i]),
+                                                      shard_values[i] if private_totals else None)
+            else:
+                inputs = [tag] + list(shard_values[i])
+            return dataclasses.replace(statement, public_inputs=tuple(inputs))
+
+        def task(i: int):
+            from zksolvency.cluster import ShardTask
+
+            records = shard_records[i]
+            sub = RecordPlan(plan.user[records], plan.assets[records], plan.units[records], plan.count)
+            say(f"hashing the records of shard {i} with fresh salts" if sharded else "hashing records with fresh salts")
+            hashes = record_hashes(sub, round_id, ledger.user_ids, salts)
+            places = drawn.places[i]
+            table_hash = np.zeros((shape.records, 4), dtype=np.uint64)
+            table_assets = np.zeros((shape.records, slots), dtype=np.uint32)
+            table_units = np.zeros((shape.records, slots), dtype=np.uint64)
+            table_hash[places] = Fr.canonical_limbs(hashes)
+            table_assets[places] = sub.assets
+            table_units[places] = sub.units
+            extra = {}
+            if margin:
+                table_accounts = np.zeros((shape.records, 4), dtype=np.uint64)
+                table_margin = np.zeros(shape.records, dtype=bool)
+                accounts = {}
+                for u in np.unique(sub.user).tolist():
+                    accounts[u] = account_key(user_prefix(round_id, ledger.user_ids[u], salts[u])) if has_debt[u] else 0
+                table_accounts[places] = Fr.canonical_limbs([accounts[u] for u in sub.user.tolist()])
+                table_margin[places] = has_debt[sub.user]
+                extra = {"accounts": table_accounts, "margin_form": table_margin, "weights": weights}
+            return ShardTask(i, log_n, slots, private_totals, margin, table_hash, table_assets, table_units,
+                             RECORD_ROWS * places, list(shard_values[i]), list(shard_statement(i).public_inputs),
+                             totals=shard_totals[i] if private_totals and not margin else None, **extra)
+
+        proven, vk = {}, None
+
+        def accept(result) -> None:
+            """Verify a shard's proof before keeping it: a shard that does not verify stops the round."""
+            nonlocal vk
+            i = result.index
+            statement = shard_statement(i, result.proof, result.inclusion_commitment, result.verifying_key)
+            try:
+                if vk is not None and result.verifying_key.to_bytes() != vk.to_bytes():
+                    raise VerificationError("its verifying key is not the other shards'")
+                verify_round(statement, allow_insecure_srs=True)
+            except VerificationError as e:
+                if partial is not None:
+                    partial.drop_shard(i)
+                raise RoundError(f"shard {i} of {count}: its proof does not verify ({e}); the round is stopped and "
+                                 "nothing was written") from None
+            vk = vk or result.verifying_key
+            if partial is not None and not result.timings.get("resumed"):
+                partial.save_shard(result)
+            proven[i] = (statement, result)
+            bars.done(i)
+
+        bars = shard_progress or _SilentProgress(say)
+        if partial is not None:
+            for i in range(count):
+                kept = partial.load_shard(i)
+                if kept is not None:
+                    accept(kept)
+            if proven:
+                say(f"{len(proven)} of {count} shards already proven (kept in {partial.path})")
+        todo = [i for i in range(count) if i not in proven]
+        if todo:
+            say("proving" if not sharded else f"proving {len(todo)} shard{'s' if len(todo) > 1 else ''}")
+        bars.start(count, len(proven))
         for result in executor.prove((task(i) for i in todo), on_step=bars.step):
             accept(result)
 
-    openings = np.zeros((plan.records, 64), dtype=np.uint8)
-    for i, records in enumerate(shard_records):
-        openings[records] = np.frombuffer(proven[i][1].openings, dtype=np.uint8).reshape(-1, 64)
-    statements = tuple(proven[i][0] for i in range(count))
-    if sharded:
-        statement = ShardedStatement(round_id, timestamp, private_totals, labels, slots, log_n, tuple(values), vk,
-                                     statements, terms if margin else None,
-                                     tuple(debts) if margin and not private_totals else None)
-    else:
-        statement = statements[0]
-    timings = {
-        "seconds": time.perf_counter() - started,
-        "proof_seconds": sum(r.timings.get("proof_seconds", 0.0) for _, r in proven.values()),
-        "inclusion_seconds": sum(r.timings.get("inclusion_seconds", 0.0) for _, r in proven.values()),
-    }
-    return Round(statement, list(ledger.user_ids), salts, plan, positions, openings.tobytes(), timings,
-                 record_shard if sharded else None, partial)
+        openings = np.zeros((plan.records, 64), dtype=np.uint8)
+        for i, records in enumerate(shard_records):
+            openings[records] = np.frombuffer(proven[i][1].openings, dtype=np.uint8).reshape(-1, 64)
+        statements = tuple(proven[i][0] for i in range(count))
+        if sharded:
+            statement = ShardedStatement(round_id, timestamp, private_totals, labels, slots, log_n, tuple(values), vk,
+                                         statements, terms if margin else None,
+                                         tuple(debts) if margin and not private_totals else None)
+        else:
+            statement = statements[0]
+        timings = {
+            "seconds": time.perf_counter() - started,
+            "proof_seconds": sum(r.timings.get("proof_seconds", 0.0) for _, r in proven.values()),
+            "inclusion_seconds": sum(r.timings.get("inclusion_seconds", 0.0) for _, r in proven.values()),
+        }
+        return Round(statement, list(ledger.user_ids), salts, plan, positions, openings.tobytes(), timings,
+                     record_shard if sharded else None, partial)

@@ -22,6 +22,7 @@ import sqlite3
 from pathlib import Path
 
 STORE_FORMAT = "zksolvency-inclusion-store/3"
+PREVIOUS_FORMAT = "zksolvency-inclusion-store/2"  # rounds proven before shards: still read
 STORE_NAME = "inclusion.sqlite"
 
 
@@ -73,9 +74,10 @@ def read_user(path: Path, user_id: str):
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             meta = dict(con.execute("SELECT key, value FROM meta"))
-            if meta.get("format") != STORE_FORMAT:
+            if meta.get("format") not in (STORE_FORMAT, PREVIOUS_FORMAT):
                 raise StoreError(f"{path}: not an inclusion store of format {STORE_FORMAT}")
-            found = con.execute("SELECT salt, shard FROM users WHERE user_id = ?", (user_id,)).fetchone()
+            shard = "shard" if meta["format"] == STORE_FORMAT else "0"  # a store of before shards: one shard
+            found = con.execute(f"SELECT salt, {shard} FROM users WHERE user_id = ?", (user_id,)).fetchone()
             if found is None:
                 raise StoreError(f"{path}: no user {user_id!r} in this round")
             rows = [
