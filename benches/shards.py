@@ -81,7 +81,7 @@ def overhead(log_records: int, shards: int, repeats: int, workdir: Path) -> None
     srs_path, srs = _srs(log_records + 1, workdir)
     started = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     client = Client(cluster)
     cluster_seconds = time.perf_counter() - started
     remote = lambda: Remote(cluster.scheduler_address, srs_path, srs.digest)  # noqa: E731
