@@ -3,20 +3,44 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+WARM   := $(VENV)/.kernels-compiled
+UV     := uv==0.13.8
 PEER   := benches/peer/node_modules/.package-lock.json
 CHAIN  := contracts/node_modules/.package-lock.json
 WEB    := web/node_modules/.package-lock.json
 
-.PHONY: setup demo test bench compare clean web vectors
+.PHONY: setup demo test bench compare clean web vectors lock plots kernels
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The Python dependencies of `make demo` and `make test`, exactly as pinned (with hashes) in requirements.lock;
+# pyproject.toml holds the ranges. `make lock` regenerates the lock from those ranges (after changing them).
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet "$(UV)"
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--no-header --quiet --output-file $(LOCK)
+
+# Numba compiles each kernel once and caches it beside its source: done here, so that no round's times include it.
+$(WARM): $(STAMP) $(wildcard prover/*.py circuits/*.py)
+	$(PY) -m zksolvency.warm
+	touch $(WARM)
+
+kernels: $(WARM)
+
+# Plots of benches/RESULTS.md's figures (matplotlib, outside the lock: benchmarks are not part of `make test`).
+plots: setup
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) benches/plot_shards.py
 
 $(PEER): benches/peer/package.json benches/peer/package-lock.json
 	npm ci --prefix benches/peer --no-audit --no-fund
@@ -43,7 +67,8 @@ DEMO      := build/demo
 DEMO_CLI  := $(VENV)/bin/zksolvency
 DECIMALS  := BTC=8,ETH=9,USDT=6,USDC=6,SOL=9,DOGE=8,XRP=6
 
-demo: setup $(CHAIN)
+demo: setup
+	$(MAKE) --no-print-directory -j2 $(CHAIN) $(WARM)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	@echo "== an INSECURE development SRS (a real round imports a ceremony: zksolvency setup --ptau FILE)"
 	$(DEMO_CLI) setup --dev --k 13 --out $(DEMO)/srs.bin
@@ -70,7 +95,8 @@ demo: setup $(CHAIN)
 	echo "   $(DEMO_CLI) web --vk-digest $$digest --round $(DEMO)/round/round.json --allow-insecure-srs"
 	@echo "   then open http://127.0.0.1:8765/ : user id alice-0, drop $(DEMO)/alice-0.json and $(DEMO)/round/round.json"
 
-test: setup $(CHAIN) $(WEB)
+test: setup
+	$(MAKE) --no-print-directory -j2 $(CHAIN) $(WEB) $(WARM)
 	node --test web/test/
 	$(PY) -m pytest
 

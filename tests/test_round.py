@@ -302,10 +302,13 @@ def test_refused_and_interrupted_runs_leave_no_temporary_folder(workdir, tmp_pat
     result = run("prove", d / "ledger.csv", "--srs", d / "srs.bin", "--decimals", decimals_spec(), "--out",
                  parent / "r", ok=False)
     assert "Aborted" in result.stderr
-    assert list(parent.iterdir()) == []
+    # Nothing at the target: only the partial round (its proven shard, for a rerun to resume), private to its owner.
+    assert [p.name for p in parent.iterdir()] == [".r.partial"]
+    assert (parent / ".r.partial").stat().st_mode & 0o777 == 0o700
     monkeypatch.undo()
-    assert run("prove", d / "ledger.csv", "--srs", d / "srs.bin", "--decimals", decimals_spec(), "--out",
-               parent / "r").exit_code == 0  # the positive twin
+    resumed = run("prove", d / "ledger.csv", "--srs", d / "srs.bin", "--decimals", decimals_spec(), "--out",
+                  parent / "r")  # the positive twin
+    assert "1 of 1 shards already proven" in resumed.stderr
     assert sorted(p.name for p in parent.iterdir()) == ["r"]
 
 

@@ -82,6 +82,9 @@ class Rule(IntEnum):
     # Margin rounds, checked after rule 12: an account's surplus words are exactly its haircut collateral value
     # less its debt value, and only an account with debts has them.
     SURPLUS = 20
+    # Sharded rounds, checked with the file's round: the file names one of the round's shards (a round of one
+    # shard: none), whose commitment its records open against.
+    SHARD = 21
 
 
 class InclusionError(Exception):

@@ -17,6 +17,25 @@
 Nothing in it depends on a balance, user id or salt except through hiding
 commitments; the user count appears only as the power of two n.
 
+A round of M > 1 shards (``zksolvency prove --shards M``) is one file of format
+``zksolvency-sharded-round/1``: the fields every shard shares once (round id,
+time, mode, assets, slots, log_n and n, the one verifying key, margin terms),
+the round's ``totals`` (their sum over the shards) or ``reserves`` (what the
+allocations may sum to at most), ``shard_count`` and ``shards``, in index
+order, each::
+
+    shard               its index 0..M-1
+    totals | allocation   its totals (public mode) or its part of the reserves (private mode)
+    debts               (public margin rounds) its debt totals
+    public_inputs       [shard tag, ..] as a one-shard round's, under zksolvency.hashing.shard_tag
+    inclusion_commitment, proof
+
+A shard is a round statement of its own (``RoundStatement`` with ``shard``).
+
+An inclusion file of a sharded round has format ``zksolvency-inclusion/3``
+and one more field, ``shard``: the index of the shard whose commitment its
+records open against.
+
 An inclusion file (one user's, exported by the exchange)::
 
     format, round_id, user_id, salt (0x, 32 bytes), assets (the round's names, in index order),
@@ -30,6 +49,7 @@ are checked there, on every path alike.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -44,7 +64,10 @@ from zksolvency.ingest import MAX_ASSET_NAME, MAX_DECIMALS, lookalike_key, shown
 from zksolvency.verifier.formats import VerifyingKey
 
 ROUND_FORMAT = "zksolvency-round/1"
+SHARDED_ROUND_FORMAT = "zksolvency-sharded-round/1"
 INCLUSION_FORMAT = "zksolvency-inclusion/2"
+SHARDED_INCLUSION_FORMAT = "zksolvency-inclusion/3"
+MAX_SHARDS = 1 << 20
 MAX_ROW = 1 << 64  # a row number is bounded where it is read; whether it is one of the round's is an inclusion rule
 
 
@@ -81,10 +104,24 @@ class RoundStatement:
     # total per asset (the "totals" are then the equity totals).
     margin: object = None
     debts: tuple | None = None
+    # A shard of a round of several: (index, count); None for a round of one shard.
+    shard: tuple | None = None
 
     @property
     def n(self) -> int:
         return 1 << self.log_n
+
+    def tag(self) -> int:
+        """The first public input: the round tag (zksolvency.hashing), or the shard's tag for a shard."""
+        from zksolvency.hashing import round_tag, shard_tag
+
+        tag = round_tag(self.round_id, self.timestamp, [(a.name, a.decimals) for a in self.assets])
+        return tag if self.shard is None else shard_tag(tag, *self.shard)
+
+    @property
+    def shard_statements(self) -> tuple:
+        """The proofs this round stands on: itself (one shard)."""
+        return (self,)
 
     def shape(self):
         """The round's circuit shape (ValueError if the stated one is not a solvency circuit)."""
@@ -134,8 +171,13 @@ class RoundStatement:
 
     @staticmethod
     def load(path) -> "RoundStatement":
+        """A round of one shard (the only kind the registry takes yet: a sharded round is refused, saying so)."""
         path = Path(path)
         obj = _load_json(path, "round file")
+        if isinstance(obj, dict) and obj.get("format") == SHARDED_ROUND_FORMAT:
+            count = obj.get("shard_count")
+            raise ArtifactError(f"{path}: a round of {count} shards; the registry does not take sharded rounds yet "
+                                "(verify it with `zksolvency verify`)")
         return RoundStatement.from_json(obj, str(path))
 
     @staticmethod
@@ -183,6 +225,128 @@ class RoundStatement:
         terms, debts = _margin_terms(f, names, private) if margin else (None, None)
         return RoundStatement(round_id, timestamp, private, assets, slots, log_n, values, public, commitment, proof, vk,
                               terms, debts)
+
+
+@dataclass(frozen=True)
+class ShardedStatement:
+    """A round of several shards: what every shard shares, the round's totals (or reserves), and the shards,
+    each a RoundStatement of its own (``shard`` = (index, count)), sharing one verifying key."""
+
+    round_id: str
+    timestamp: str
+    private_totals: bool
+    assets: tuple
+    slots: int
+    log_n: int
+    values: tuple  # the round's totals (public mode: the shards' sum) or its reserves (private mode)
+    verifying_key: VerifyingKey
+    shards: tuple  # RoundStatement, in index order
+    margin: object = None
+    debts: tuple | None = None  # public margin rounds: the shards' debt totals summed
+
+    @property
+    def n(self) -> int:
+        return 1 << self.log_n
+
+    @property
+    def values_name(self) -> str:
+        return "reserves" if self.private_totals else "totals"
+
+    @property
+    def shard_statements(self) -> tuple:
+        return self.shards
+
+    def shape(self):
+        return self.shards[0].shape()
+
+    def to_json(self) -> dict:
+        first = self.shards[0].to_json()
+        common = {k: first[k] for k in SHARED_FIELDS + MARGIN_FIELDS if k in first}
+        common.update(
+            format=SHARDED_ROUND_FORMAT,
+            shard_count=len(self.shards),
+            **{self.values_name: {a.name: str(v) for a, v in zip(self.assets, self.values)}},
+        )
+        if self.debts is not None:
+            common["debts"] = {a.name: str(d) for a, d in zip(self.assets, self.debts)}
+        common["shards"] = [_shard_json(s) for s in self.shards]
+        return common
+
+    def save(self, path) -> None:
+        write_atomic(Path(path), canonical_json(self.to_json()))
+
+    @staticmethod
+    def from_json(obj, where: str = "round.json") -> "ShardedStatement":
+        """Parse strictly: the shared fields once, then every shard as a round statement of its own."""
+        f = _Fields(obj, where)
+        if f.text("format") != SHARDED_ROUND_FORMAT:
+            raise ArtifactError(f"{where}: format {obj['format'][:40]!r} is not {SHARDED_ROUND_FORMAT!r}")
+        mode = f.text("mode")
+        if mode not in ("public", "private"):
+            raise ArtifactError(f"{where}: mode must be 'public' or 'private', not {mode[:40]!r}")
+        private = mode == "private"
+        margin = "prices" in obj
+        values_name = "reserves" if private else "totals"
+        margin_fields = (MARGIN_FIELDS + (() if private else ("debts",))) if margin else ()
+        _exact_keys(obj, where, SHARED_FIELDS + (values_name, "shard_count", "shards") + margin_fields)
+        count = f.integer("shard_count")
+        listed = f.get("shards", list)
+        if not 2 <= count <= MAX_SHARDS or len(listed) != count:
+            raise ArtifactError(f"{where}: shard_count must be 2 to {MAX_SHARDS} and the number of shards listed")
+        shards, vk = [], None
+        for i, entry in enumerate(listed):
+            at = f"{where}: shards[{i}]"
+            ef = _Fields(entry, at)
+            kept = ("shard", "totals" if not private else "allocation", "public_inputs", "inclusion_commitment",
+                    "proof") + (("debts",) if margin and not private else ())
+            _exact_keys(entry, at, kept)
+            if ef.integer("shard") != i:
+                raise ArtifactError(f"{at}: field 'shard' must be {i} (the shards are listed in index order)")
+            merged = {k: obj[k] for k in SHARED_FIELDS + (MARGIN_FIELDS if margin else ()) if k in obj}
+            merged.update({k: v for k, v in entry.items() if k not in ("shard", "allocation")})
+            merged["format"] = ROUND_FORMAT
+            if private:
+                merged["reserves"] = entry["allocation"]
+            shard = RoundStatement.from_json(merged, at)
+            vk = vk or shard.verifying_key  # one key: parsed once, shared by every shard
+            shards.append(dataclasses.replace(shard, verifying_key=vk, shard=(i, count)))
+        first = shards[0]
+        names = [a.name for a in first.assets]
+        values_raw = f.get(values_name, dict)
+        if sorted(values_raw) != sorted(names):
+            raise ArtifactError(f"{where}: {values_name} must name every asset exactly once")
+        values = tuple(_decimal_string(values_raw[n], f"{where}: {values_name}.{n}") for n in names)
+        debts = None
+        if margin and not private:
+            raw = f.get("debts", dict)
+            if sorted(raw) != sorted(names):
+                raise ArtifactError(f"{where}: debts must name every asset exactly once")
+            debts = tuple(_decimal_string(raw[n], f"{where}: debts.{n}") for n in names)
+        return ShardedStatement(first.round_id, first.timestamp, private, first.assets, first.slots, first.log_n,
+                                values, vk, tuple(shards), first.margin, debts)
+
+
+# What every shard of a sharded round shares, stated once in its file.
+SHARED_FIELDS = ("format", "round_id", "timestamp", "mode", "assets", "slots", "log_n", "n", "verifying_key")
+
+
+def _shard_json(shard: RoundStatement) -> dict:
+    own = shard.to_json()
+    out = {"shard": shard.shard[0], "public_inputs": own["public_inputs"],
+           "inclusion_commitment": own["inclusion_commitment"], "proof": own["proof"]}
+    out["allocation" if shard.private_totals else "totals"] = own[shard.values_name]
+    if "debts" in own:
+        out["debts"] = own["debts"]
+    return out
+
+
+def load_round(path):
+    """A round file of either kind: a RoundStatement (one shard) or a ShardedStatement."""
+    path = Path(path)
+    obj = _load_json(path, "round file")
+    if isinstance(obj, dict) and obj.get("format") == SHARDED_ROUND_FORMAT:
+        return ShardedStatement.from_json(obj, str(path))
+    return RoundStatement.from_json(obj, str(path))
 
 
 MARGIN_FIELDS = ("quote", "prices", "collateral_ratios_bps")
@@ -304,10 +468,13 @@ class InclusionFile:
     salt: bytes
     records: tuple  # InclusionRecord, in index order
     assets: tuple  # the round's asset names in index order (for checks against the chain alone)
+    shard: int | None = None  # the shard of a sharded round whose commitment the records open against
 
     def to_json(self) -> dict:
+        sharded = {} if self.shard is None else {"shard": self.shard}
         return {
-            "format": INCLUSION_FORMAT,
+            "format": INCLUSION_FORMAT if self.shard is None else SHARDED_INCLUSION_FORMAT,
+            **sharded,
             "round_id": self.round_id,
             "user_id": self.user_id,
             "salt": "0x" + self.salt.hex(),
@@ -332,9 +499,17 @@ class InclusionFile:
 
     @staticmethod
     def from_json(obj, where: str) -> "InclusionFile":
-        f = _Fields(obj, where, ("format", "round_id", "user_id", "salt", "assets", "records"))
-        if f.text("format") != INCLUSION_FORMAT:
-            raise ArtifactError(f"{where}: format {obj.get('format')!r} is not {INCLUSION_FORMAT!r}")
+        fields = ("format", "round_id", "user_id", "salt", "assets", "records")
+        sharded = isinstance(obj, dict) and obj.get("format") == SHARDED_INCLUSION_FORMAT
+        f = _Fields(obj, where, fields + (("shard",) if sharded else ()))
+        if f.text("format") not in (INCLUSION_FORMAT, SHARDED_INCLUSION_FORMAT):
+            raise ArtifactError(f"{where}: format {obj.get('format')!r} is not {INCLUSION_FORMAT!r} "
+                                f"(or {SHARDED_INCLUSION_FORMAT!r} for a sharded round)")
+        shard = None
+        if sharded:
+            shard = f.integer("shard")
+            if not 0 <= shard < MAX_SHARDS:
+                raise ArtifactError(f"{where}: shard must be a whole number from 0 to {MAX_SHARDS - 1}")
         salt = f.hex_bytes("salt", 32)
         records = []
         for i, r in enumerate(f.get("records", list)):
@@ -356,7 +531,7 @@ class InclusionFile:
             raise ArtifactError(f"{where}: assets must be a list of distinct names")
         for i, a in enumerate(assets):
             _unicode(a, f"{where}: assets[{i}]")
-        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(records), tuple(assets))
+        return InclusionFile(f.text("round_id"), f.text("user_id"), salt, tuple(records), tuple(assets), shard)
 
 
 def _halves(data: bytes):

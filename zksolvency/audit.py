@@ -17,7 +17,7 @@ from zksolvency.circuits.solvency import (
     equity_key,
     key_kind,
 )
-from zksolvency.hashing import account_key, record_hash, round_tag, user_prefix
+from zksolvency.hashing import account_key, record_hash, user_prefix
 from zksolvency.verifier.inclusion import (
     InclusionError,
     InclusionKeys,
@@ -85,7 +85,8 @@ class Pin:
 UNPINNED = Pin("none")
 
 
-def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pin: Pin = UNPINNED) -> VerifiedRound:
+def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pin: Pin = UNPINNED,
+                 pinned: bool = False) -> VerifiedRound:
     """Raise VerificationError unless the round's proof holds for its stated shape and values, with a pinned key.
 
     The verifying key comes with the round; its fixed columns (the range table)
@@ -93,6 +94,7 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
     openings binding: a key the exchange made itself proves nothing unless
     ``pin`` ties it to an SRS the verifier holds or to a digest someone checked.
     The on-chain verifier has its key compiled in (``audit-deployment`` pins it).
+    ``pinned``: the key was checked against ``pin`` already (the shards of one round share it).
     """
     try:
         shape = statement.shape()
@@ -100,11 +102,11 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
         raise VerificationError(f"the round's shape is not a solvency circuit: {e}") from None
     circuit = SolvencyCircuit(shape)
     vk = statement.verifying_key
-    pin.check(statement)
+    if not pinned:
+        pin.check(statement)
     if vk.log_n != statement.log_n:
         raise VerificationError("the verifying key is for another number of rows")
-    tag = round_tag(statement.round_id, statement.timestamp, [(a.name, a.decimals) for a in statement.assets])
-    expected = tuple(statement_inputs(statement, circuit, tag))
+    expected = tuple(statement_inputs(statement, circuit, statement.tag()))
     if tuple(statement.public_inputs) != expected:
         raise VerificationError(
             f"the public inputs are not the round tag (round id, time, asset names and decimals) and the stated "
@@ -114,6 +116,76 @@ def verify_round(statement: RoundStatement, allow_insecure_srs: bool = False, pi
     if verified.commitment(circuit.inclusion) != statement.inclusion_commitment:
         raise VerificationError("the inclusion commitment is not the proof's")
     return VerifiedRound(statement, circuit, verified)
+
+
+def check_shard_sums(statement) -> None:
+    """Raise VerificationError unless a sharded round's shards add up to what the round states.
+
+    Public totals: every asset's total (and, in a margin round, debt total) is
+    the sum of the shards'. Private totals: every asset's allocations sum to at
+    most its reserves, so the liabilities each shard proves within its
+    allocation sum to at most the reserves. The shards must be the round's
+    0..M-1, each under the round's labels and verifying key (their proofs bind
+    their index and M through the shard tag).
+    """
+    shards = statement.shard_statements
+    count = len(shards)
+    if count == 1:
+        return
+    key = statement.verifying_key.to_bytes()
+    for i, shard in enumerate(shards):
+        if shard.shard != (i, count):
+            raise VerificationError(f"shard {i} is listed as shard {shard.shard} (of {count})")
+        same = (shard.round_id, shard.timestamp, shard.assets, shard.slots, shard.log_n, shard.private_totals,
+                shard.margin)
+        if same != (statement.round_id, statement.timestamp, statement.assets, statement.slots, statement.log_n,
+                    statement.private_totals, statement.margin):
+            raise VerificationError(f"shard {i} is not under the round's labels and shape")
+    names = [a.name for a in statement.assets]
+    for i, shard in enumerate(shards):
+        if shard.verifying_key.to_bytes() != key:
+            raise VerificationError(f"shard {i} is not under the round's verifying key")
+    for j, name in enumerate(names):
+        parts = sum(shard.values[j] for shard in shards)
+        if statement.private_totals and parts > statement.values[j]:
+            raise VerificationError(f"the shards' allocations of {name} sum to more than its reserves")
+        if not statement.private_totals and parts != statement.values[j]:
+            raise VerificationError(f"the {name} total is not the sum of the shards' totals")
+        if statement.debts is not None and sum(shard.debts[j] for shard in shards) != statement.debts[j]:
+            raise VerificationError(f"the {name} debt total is not the sum of the shards' debt totals")
+
+
+def verify_statement(statement, allow_insecure_srs: bool = False, pin: Pin = UNPINNED, only=None) -> list:
+    """Verify a round of either kind: its shards' sums, then the proof of every shard (or of the shards ``only``
+    names); return their VerifiedRound by index. One shard: the round's own proof."""
+    check_shard_sums(statement)
+    shards = statement.shard_statements
+    pin.check(shards[0])  # one key for every shard (check_shard_sums)
+    picked = range(len(shards)) if only is None else only
+    out = {}
+    for i in picked:
+        try:
+            out[i] = verify_round(shards[i], allow_insecure_srs, pin, pinned=True)
+        except VerificationError as e:
+            if len(shards) == 1:
+                raise
+            raise type(e)(f"shard {i} of {len(shards)}: {e}") from None
+    return out
+
+
+def shard_of(statement, inclusion: InclusionFile) -> int:
+    """The shard a user's file names, which must be one of the round's (InclusionError Rule.SHARD otherwise)."""
+    count = len(statement.shard_statements)
+    if count == 1:
+        if inclusion.shard is not None:
+            raise InclusionError(Rule.SHARD, f"the file names shard {inclusion.shard}; round "
+                                             f"{statement.round_id!r} has no shards")
+        return 0
+    if inclusion.shard is None or not 0 <= inclusion.shard < count:
+        named = "no shard" if inclusion.shard is None else f"shard {inclusion.shard}"
+        raise InclusionError(Rule.SHARD, f"the file names {named}; round {statement.round_id!r} has shards "
+                                         f"0 to {count - 1}")
+    return inclusion.shard
 
 
 def statement_inputs(statement: RoundStatement, circuit, tag: int) -> list:

@@ -32,15 +32,17 @@ def clean_errors(fn):
 def _input_errors() -> tuple:
     from zksolvency.artifacts import ArtifactError
     from zksolvency.chain import ChainError
+    from zksolvency.cluster import ClusterError
     from zksolvency.encoding import EncodingError
     from zksolvency.ingest import LedgerError, SpecError
     from zksolvency.margin import MarginError
+    from zksolvency.partial import PartialError
     from zksolvency.prover.srs import SetupError
     from zksolvency.round import RoundError
     from zksolvency.store import StoreError
 
-    return (ArtifactError, ChainError, EncodingError, LedgerError, MarginError, SpecError, SetupError, RoundError,
-            StoreError)
+    return (ArtifactError, ChainError, ClusterError, EncodingError, LedgerError, MarginError, PartialError, SpecError,
+            SetupError, RoundError, StoreError)
 
 
 def connect(rpc: str):

@@ -31,10 +31,18 @@ from zksolvency.cli_common import clean_errors, connect as _connect, emit as _em
 @click.option("--round-up", is_flag=True, help="Round amounts with too many decimals up instead of refusing them.")
 @click.option("--prices", "prices_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Margin rounds: CSV asset,price,ratio_bps (price in USD per whole unit; ratio 0..10000).")
+@click.option("--shards", type=click.IntRange(1, 1 << 20), default=None,
+              help="Split the customers at random among this many shards, each proven by itself on Dask.")
+@click.option("--shard-log-size", type=click.IntRange(1, 28), default=None,
+              help="Or: rows per shard, 2^K (as many shards as the records need).")
+@click.option("--scheduler", default=None,
+              help="Prove the shards on this running Dask scheduler (tcp://HOST:8786) instead of a LocalCluster.")
+@click.option("--workers", type=click.IntRange(1, 4096), default=None,
+              help="Workers of the LocalCluster started for a sharded round (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
 def prove_command(ledger, ledger_source, query, srs_path, decimals, out_dir, round_id, slots, private_totals, reserves,
-                  round_up, prices_file, as_json):
+                  round_up, prices_file, shards, shard_log_size, scheduler, workers, as_json):
     """Prove a round from LEDGER (CSV: user_id,<ASSET>,...) or --ledger and write round.json and inclusion.sqlite."""
     from zksolvency.ingest import parse_amounts, parse_decimals
     from zksolvency.prover.srs import SRS
@@ -48,8 +56,16 @@ def prove_command(ledger, ledger_source, query, srs_path, decimals, out_dir, rou
         raise click.BadParameter(f"{slots} is odd: a record spans two rows of equally many slots", param_hint="--slots")
     if (ledger is None) == (ledger_source is None):
         raise click.UsageError("name the ledger once: a CSV file as LEDGER, or --ledger (a CSV file or a database URL)")
-    round_id = check_round_id(round_id if round_id is not None else default_round_id())
+    if shards is not None and shard_log_size is not None:
+        raise click.UsageError("--shards and --shard-log-size exclude each other")
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("--workers sizes the LocalCluster; a --scheduler has its own workers")
     check_output_dir(out_dir)
+    from zksolvency.partial import Partial
+
+    # A rerun resumes a partial round (zksolvency.partial): under its round id unless another is given.
+    round_id = round_id if round_id is not None else Partial(out_dir).round_id() or default_round_id()
+    round_id = check_round_id(round_id)
     asset_decimals = parse_decimals(decimals)
     read = _ledger_reader(str(ledger) if ledger is not None else ledger_source, query)
     _progress(f"loading the SRS {srs_path}")
@@ -66,8 +82,14 @@ def prove_command(ledger, ledger_source, query, srs_path, decimals, out_dir, rou
     reserve_units = None
     if private_totals:
         reserve_units = parse_amounts(reserves, dict(zip(ledger_data.assets, ledger_data.decimals)))
-    result = prove_round(ledger_data, srs, round_id, slots, private_totals, reserve_units, progress=_progress,
-                         terms=terms)
+    from zksolvency.progress import round_progress
+
+    sharded = shards not in (None, 1) or shard_log_size is not None or scheduler is not None
+    cluster = _cluster(scheduler, workers, srs_path, srs) if sharded else None
+    with round_progress() as bars:
+        result = prove_round(ledger_data, srs, round_id, slots, private_totals, reserve_units,
+                             progress=bars.message, terms=terms, shards=shards, shard_log_size=shard_log_size,
+                             cluster=cluster, out_dir=out_dir, shard_progress=bars)
     _progress(f"writing {out_dir}")
     result.write(out_dir)
     report = {
@@ -81,6 +103,15 @@ def prove_command(ledger, ledger_source, query, srs_path, decimals, out_dir, rou
           f"round {round_id!r}: {ledger_data.users} users in 2^{result.statement.log_n} rows, "
           f"proof {result.timings['proof_seconds']:.1f} s, inclusion proofs {result.timings['inclusion_seconds']:.1f} s, "
           f"total {result.timings['seconds']:.1f} s -> {out_dir}")
+
+
+def _cluster(scheduler, workers, srs_path, srs):
+    """The Dask cluster that proves a sharded round's shards: a running scheduler, or a LocalCluster."""
+    from zksolvency.cluster import Embedded, Remote
+
+    if scheduler is not None:
+        return Remote(scheduler, srs_path.resolve(), srs.digest, say=_progress)
+    return Embedded(srs_path.resolve(), srs.digest, workers, say=_progress)
 
 
 def _ledger_reader(source: str, query):
@@ -98,6 +129,12 @@ def _ledger_reader(source: str, query):
 
 
 def _statement_report(statement) -> dict:
+    shards = statement.shard_statements
+    sharded = {} if len(shards) == 1 else {
+        "shard_count": len(shards),
+        "shards": [{"allocation" if s.private_totals else "totals":
+                    {a.name: str(v) for a, v in zip(s.assets, s.values)}} for s in shards],
+    }
     return {
         "round_id": statement.round_id,
         "timestamp": statement.timestamp,
@@ -105,6 +142,7 @@ def _statement_report(statement) -> dict:
         "assets": {a.name: a.decimals for a in statement.assets},
         statement.values_name: {a.name: str(v) for a, v in zip(statement.assets, statement.values)},
         **_margin_report(statement),
+        **sharded,
     }
 
 
@@ -180,24 +218,31 @@ def _pin(srs_path, vk_digest, unpinned, required: bool = True):
 @clean_errors
 def verify_command(round_file, allow_insecure_srs, srs_path, vk_digest, unpinned, as_json):
     """Verify a round's proof (round.json) and print the statement it proves."""
-    from zksolvency.artifacts import RoundStatement
-    from zksolvency.audit import verify_round
+    from zksolvency.artifacts import load_round
+    from zksolvency.audit import verify_statement
     from zksolvency.verifier.development import is_development_key
     from zksolvency.verifier.plonk import VerificationError
 
     pin = _pin(srs_path, vk_digest, unpinned)
-    statement = RoundStatement.load(round_file)
+    statement = load_round(round_file)
     keys = {"pin": pin.to_json(), "vk_digest": "0x" + statement.verifying_key.digest().hex(),
             "srs_digest": "0x" + statement.verifying_key.srs_digest.hex()}
     try:
-        verify_round(statement, allow_insecure_srs, pin)
+        verify_statement(statement, allow_insecure_srs, pin)
     except VerificationError as e:
         _emit({"valid": False, "reason": str(e), **_statement_report(statement), **keys}, as_json,
               f"INVALID: {e}\n{pin.describe()}")
         sys.exit(1)
     report = {"valid": True, **_statement_report(statement), **keys}
-    lines = [f"VALID: round {statement.round_id!r} ({statement.timestamp}), {statement.n} rows"]
-    what = "reserves (liabilities proven not to exceed them)" if statement.private_totals else "totals"
+    shards = statement.shard_statements
+    if len(shards) > 1:
+        lines = [f"VALID: round {statement.round_id!r} ({statement.timestamp}), {len(shards)} shards of "
+                 f"{statement.n} rows, every shard's proof verified"]
+        what = ("reserves (the shards' allocations sum to at most them; each shard's liabilities proven not to "
+                "exceed its allocation)" if statement.private_totals else "totals (the sums of the shards')")
+    else:
+        lines = [f"VALID: round {statement.round_id!r} ({statement.timestamp}), {statement.n} rows"]
+        what = "reserves (liabilities proven not to exceed them)" if statement.private_totals else "totals"
     lines.append(f"{what}:")
     for a, v in zip(statement.assets, statement.values):
         lines.append(f"  {a.name:<10} {_format_units(v, a.decimals)}")
@@ -224,15 +269,15 @@ def verify_command(round_file, allow_insecure_srs, srs_path, vk_digest, unpinned
 @clean_errors
 def inclusion_command(round_dir, user_id, out_file):
     """Export one user's inclusion proof from the exchange's private store."""
-    from zksolvency.artifacts import InclusionFile, InclusionRecord, RoundStatement
+    from zksolvency.artifacts import InclusionFile, InclusionRecord, load_round
+    from zksolvency.audit import label_of
     from zksolvency.encoding import G1Point
     from zksolvency.round import ROUND_FILE
     from zksolvency.store import STORE_NAME, read_user
 
-    statement = RoundStatement.load(round_dir / ROUND_FILE)
-    from zksolvency.audit import label_of
-
-    round_id, salt, rows = read_user(round_dir / STORE_NAME, user_id)
+    statement = load_round(round_dir / ROUND_FILE)
+    round_id, salt, shard, rows = read_user(round_dir / STORE_NAME, user_id)
+    sharded = len(statement.shard_statements) > 1
     names = [a.name for a in statement.assets]
     margin = statement.margin is not None
     inclusion = InclusionFile(
@@ -244,6 +289,7 @@ def inclusion_command(round_dir, user_id, out_file):
             for row, slots, proof in rows
         ),
         tuple(names),
+        shard if sharded else None,
     )
     inclusion.save(out_file)
     _progress(f"wrote {len(rows)} record(s) to {out_file}")
@@ -265,8 +311,8 @@ def inclusion_command(round_dir, user_id, out_file):
 def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_address, onchain, allow_insecure_srs,
                              srs_path, vk_digest, unpinned, as_json):
     """Check your inclusion proof (against round.json, the chain, or both); show your balance of every asset."""
-    from zksolvency.artifacts import InclusionFile, RoundStatement
-    from zksolvency.audit import check_inclusion, round_keys, verify_round
+    from zksolvency.artifacts import InclusionFile, load_round
+    from zksolvency.audit import check_identity, check_inclusion, round_keys, shard_of, verify_statement
     from zksolvency.verifier.inclusion import InclusionError, Rule
     from zksolvency.verifier.plonk import VerificationError
 
@@ -288,17 +334,25 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
     if pin is not None and pin.kind == "none" and round_file is None:
         raise click.UsageError("--unpinned goes with --round (against the chain alone, the registry is the pin)")
     inclusion = InclusionFile.load(inclusion_file)
-    statement = RoundStatement.load(round_file) if round_file is not None else None
+    statement = load_round(round_file) if round_file is not None else None
+    if rpc is not None and (inclusion.shard is not None or (statement is not None and
+                                                            len(statement.shard_statements) > 1)):
+        raise click.ClickException("a sharded round: the registry does not take sharded rounds yet (check the file "
+                                   "with --round round.json)")
     round_id = statement.round_id if statement is not None else inclusion.round_id
     report = {"round_id": round_id, "user_id": user_id, "pin": _pin_report(pin, registry_address)}
     where = []
     try:
         keys = None
         if statement is not None:
-            keys = round_keys(verify_round(statement, allow_insecure_srs, pin))
+            # The round as `verify` checks it (every shard's proof and the shards' sums), then the customer's shard.
+            check_identity(inclusion, statement.round_id, user_id)
+            shard = shard_of(statement, inclusion)
+            keys = round_keys(verify_statement(statement, allow_insecure_srs, pin)[shard])
             names = [a.name for a in statement.assets]
             decimals = {a.name: a.decimals for a in statement.assets}
-            where.append(f"round file {round_file} ({pin.describe()})")
+            shown_shard = f", shard {shard} of {len(statement.shard_statements)}" if inclusion.shard is not None else ""
+            where.append(f"round file {round_file}{shown_shard} ({pin.describe()})")
         if rpc is not None:
             from zksolvency.audit import audit_registry
             from zksolvency.onchain import ViewCheck, recorded_keys, registry_contract

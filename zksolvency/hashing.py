@@ -23,6 +23,13 @@ cannot be shown to another audience under other labels::
 
 The registry computes the same chain from its registered assets' decimals.
 
+A shard of a round of M > 1 shards proves under its own tag, so that no shard's
+proof can stand for another shard or for a round of another shard count::
+
+    shard_tag = keccak256("zksolvency/shard/v1" | round_tag | index | M) mod r     (index, M: 4 bytes each)
+
+A round of one shard keeps the plain ``round_tag`` (it is the round as before).
+
 In a margin round every record of a user with debts carries the user's account
 key, ``account_key = keccak256("zksolvency/account/v1" | user prefix) mod r``
 (a user without debts has account 0): the key under which the circuit sums the
@@ -37,6 +44,7 @@ from zksolvency.verifier.transcript import keccak256
 RECORD_DOMAIN = b"zksolvency/record/v1"
 ROUND_DOMAIN = b"zksolvency/round/v2"
 ACCOUNT_DOMAIN = b"zksolvency/account/v1"
+SHARD_DOMAIN = b"zksolvency/shard/v1"
 SALT_BYTES = 32
 WORD_BYTES = 32
 
@@ -66,6 +74,14 @@ def round_tag(round_id: str, timestamp: str, assets) -> int:
     for name, decimals in assets:
         t = keccak256(t + keccak256(name.encode("utf-8")) + bytes([decimals]))
     return int.from_bytes(t, "big") % R_MODULUS
+
+
+def shard_tag(tag: int, index: int, count: int) -> int:
+    """The tag shard ``index`` of ``count`` proves under (``count`` > 1; a one-shard round keeps ``tag``)."""
+    if not 0 <= index < count or count < 2:
+        raise ValueError(f"shard {index} of {count}: a sharded round has at least 2 shards, each below the count")
+    body = tag.to_bytes(32, "big") + index.to_bytes(4, "big") + count.to_bytes(4, "big")
+    return int.from_bytes(keccak256(SHARD_DOMAIN + body), "big") % R_MODULUS
 
 
 def account_key(prefix: bytes) -> int:
