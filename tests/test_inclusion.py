@@ -66,8 +66,8 @@ def registry(fixture_round):
 
 def test_the_table_holds_every_rule_and_honest_twins():
     verdicts = {c["verdict"] for c in CASES} | {c["verdict"] for c in RECORD_CASES}
-    # SURPLUS is a margin rule: tests/test_margin_round.py drives it (margin rounds have no chain path yet);
-    # SHARD a sharded-round rule: tests/test_shards.py drives it (nor have sharded rounds yet).
+    # SURPLUS is a margin rule: tests/test_margin_onchain.py's table drives it through every path; SHARD a
+    # sharded-round rule: tests/test_shards.py drives it (sharded rounds have no chain path yet).
     spot = {r.name for r in Rule if r not in (Rule.VALID, Rule.ROUND_RECORD, Rule.SURPLUS, Rule.SHARD)}
     assert verdicts >= spot | {"VALID", "MALFORMED"}
     assert sum(c["verdict"] == "VALID" for c in CASES) >= 5
