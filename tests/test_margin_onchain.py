@@ -130,6 +130,8 @@ def test_the_round_cannot_be_recorded_twice_nor_in_a_registry_of_the_other_kind(
     spot = prove_round(read_ledger(tmp_path / "spot.csv", {"BTC": 8}), dev_srs, "spot-1")
     with pytest.raises(ChainError, match="a spot round needs a registry of spot rounds"):
         publish(w3, registry, owner, spot.statement)
+    with pytest.raises(ChainError, match="does not answer as a SolvencyRegistry"):
+        registry_contract(w3, owner.address)  # an account, not a registry
     spot_registry = registry_contract(w3, deploy_round_contracts(w3, owner, spot.statement).registry)
     with pytest.raises(ChainError, match="a margin round needs a registry of margin rounds"):
         publish(w3, spot_registry, owner, public.statement)

@@ -108,11 +108,16 @@ def registry_contract(w3, address: str):
     compiled = compile_solidity({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()})
     address = w3.to_checksum_address(address)
     spot = w3.eth.contract(address=address, abi=compiled["SolvencyRegistry"]["abi"])
-    try:
-        margin = spot.functions.margin().call()
-    except Exception as e:  # no code there, or not a registry
-        raise ChainError(f"{address} does not answer as a SolvencyRegistry: {_reason(e)}") from None
+    margin = takes_margin_rounds(spot)
     return spot if not margin else w3.eth.contract(address=address, abi=compiled[registry_name(True)]["abi"])
+
+
+def takes_margin_rounds(registry) -> bool:
+    """The registry's ``margin()``; ChainError if the contract does not answer it (no registry, or an older one)."""
+    try:
+        return bool(registry.functions.margin().call())
+    except Exception as e:  # no code there, or not a registry
+        raise ChainError(f"{registry.address} does not answer as a SolvencyRegistry: {_reason(e)}") from None
 
 
 def _transact(w3, registry, owner, fn, what: str):
@@ -167,7 +172,7 @@ def register_reserve(w3, registry, owner, holder, asset: str, sign=None):
 def register_price_feed(w3, registry, owner, asset: str, feed: str, max_age: int):
     """Register, for good, the price feed (AggregatorV3Interface) a margin registry takes ``asset``'s price from;
     its answers count for ``max_age`` seconds. Returns the receipt."""
-    if not registry.functions.margin().call():
+    if not takes_margin_rounds(registry):
         raise ChainError("price feeds are for margin rounds: this registry takes spot rounds")
     fn = registry.functions.registerPriceFeed(asset, w3.to_checksum_address(feed), max_age)
     return _transact(w3, registry, owner, fn, f"the price feed of {asset!r}")
@@ -178,7 +183,7 @@ def publish(w3, registry, owner, statement: RoundStatement):
     it registered, which must be the round's. A margin round's prices must be its assets' feeds' latest answers
     where the registry has feeds. Returns the receipt."""
     margin = statement.margin is not None
-    if registry.functions.margin().call() != margin:
+    if takes_margin_rounds(registry) != margin:
         kind = "margin" if margin else "spot"
         raise ChainError(f"a {kind} round needs a registry of {kind} rounds: this one takes the other kind")
     for a in statement.assets:
@@ -292,7 +297,7 @@ def recorded_round(registry, round_id: str) -> dict:
     names, private, inputs = _recorded_names(registry, round_id, block)
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
-    margin = registry.functions.margin().call()
+    margin = takes_margin_rounds(registry)
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
             "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names, "private": private,
             "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names},
