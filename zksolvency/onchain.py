@@ -46,7 +46,7 @@ def _code_size(compiled: dict) -> int:
     return (len(compiled["runtime"]) - 2) // 2
 
 
-def _smallest_runs_that_fit(sources: dict, name: str, runs_tried) -> dict | None:
+def _compiled_to_fit(sources: dict, name: str, runs_tried) -> dict | None:
     """The contract ``name`` compiled for the first optimizer runs whose code fits the EVM's limit, or None."""
     for runs in runs_tried:
         compiled = compile_solidity(sources, optimize_runs=runs)[name]
@@ -65,7 +65,7 @@ def compile_contracts(shape: SolvencyShape, vk) -> dict:
     be deployed, and ChainError says so before anything is sent.
     """
     verifier = generate_verifier(SolvencyCircuit(shape).cs, vk, contract="SolvencyVerifier")
-    compiled_verifier = _smallest_runs_that_fit({"SolvencyVerifier.sol": verifier}, "SolvencyVerifier",
+    compiled_verifier = _compiled_to_fit({"SolvencyVerifier.sol": verifier}, "SolvencyVerifier",
                                                 (OPTIMIZER_RUNS, 1))
     if compiled_verifier is None:
         size = _code_size(compile_solidity({"SolvencyVerifier.sol": verifier}, optimize_runs=1)["SolvencyVerifier"])
@@ -77,7 +77,7 @@ def compile_contracts(shape: SolvencyShape, vk) -> dict:
 
 def compiled_registry(margin: bool) -> dict:
     """The registry of a kind of round, compiled for the most optimizer runs among REGISTRY_RUNS that fit."""
-    compiled = _smallest_runs_that_fit({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}, registry_name(margin),
+    compiled = _compiled_to_fit({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}, registry_name(margin),
                                        REGISTRY_RUNS)
     if compiled is None:
         raise ChainError(f"{registry_name(margin)} exceeds the EVM's {MAX_CODE_BYTES:,}-byte limit")
