@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from eth_account import Account
 
+from recording_node import recording_proxy
 from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
 from zksolvency.audit import round_keys, verify_round
 from zksolvency.chain import anvil, connect
@@ -324,33 +325,9 @@ def test_random_mutations_get_one_verdict_on_every_path(fixture_round, registry)
 
 @pytest.fixture
 def recording_node(registry):
-    """A proxy on 127.0.0.1 in front of the test chain that keeps every request body it forwards."""
-    import threading
-    import urllib.request
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    upstream, bodies = registry.w3.provider.endpoint_uri, []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            bodies.append(body.decode())
-            request = urllib.request.Request(upstream, data=body, headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                data = answer.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
-    server.shutdown()
+    """A proxy on 127.0.0.1 in front of the test chain that keeps every request it forwards."""
+    with recording_proxy(registry.w3.provider.endpoint_uri) as node:
+        yield node
 
 
 def test_the_node_never_learns_the_customers_id_or_salt_nor_by_default_a_balance(registry, recording_node, tmp_path):

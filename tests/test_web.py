@@ -12,16 +12,15 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from browser import check_on_page, chromium, served
+from recording_node import recording_proxy
 from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
 from zksolvency.audit import check_inclusion, round_keys, verify_round
 from zksolvency.verifier.inclusion import InclusionError
@@ -253,42 +252,10 @@ def registry():
 
 @pytest.fixture(scope="module")
 def recording_node(registry):
-    """A JSON-RPC endpoint in front of anvil that records every request body (and answers browsers' CORS)."""
+    """A JSON-RPC endpoint in front of anvil that records every request (and answers browsers' CORS)."""
     upstream, _ = registry
-    bodies = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _cors(self):
-            self.send_header("Access-Control-Allow-Origin", "*")
-            self.send_header("Access-Control-Allow-Headers", "content-type")
-            self.send_header("Access-Control-Allow-Methods", "POST")
-
-        def do_OPTIONS(self):  # noqa: N802 (http.server's name)
-            self.send_response(204)
-            self._cors()
-            self.end_headers()
-
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            bodies.append(self.path + " " + body.decode())
-            request = urllib.request.Request(upstream, data=body, headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                data = answer.read()
-            self.send_response(200)
-            self._cors()
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
-    server.shutdown()
-    server.server_close()
+    with recording_proxy(upstream) as node:
+        yield node
 
 
 def _python_chain_verdict(url, address, case) -> str:
