@@ -388,6 +388,10 @@ def test_the_cli_publishes_a_margin_round_with_a_feed_and_a_borrower_checks_it_o
         run("register-asset", "--rpc", url, "--registry", registry, "--asset", name, "--decimals", decimals,
             "--offchain")
     feed = _contract(w3, owner, "TestPriceFeed.sol", "TestPriceFeed", 8, BTC_PRICE + 1)
+    for bad in ("0x12", "not-an-address"):
+        refused = run("register-feed", "--rpc", url, "--registry", registry, "--asset", "BTC", "--feed", bad,
+                      "--max-age", 3600, ok=False)
+        assert f"the feed {bad!r} is not an Ethereum address" in refused.output and "Traceback" not in refused.output
     run("register-feed", "--rpc", url, "--registry", registry, "--asset", "BTC", "--feed", feed.address,
         "--max-age", 3600)
     moved = run("publish", tmp_path / "round", "--rpc", url, "--registry", registry, ok=False)

@@ -106,10 +106,19 @@ def deploy_round_contracts(w3, account, statement: RoundStatement, compiled: dic
 def registry_contract(w3, address: str):
     """The registry at ``address``, with the interface of its kind (its ``margin()`` says which)."""
     compiled = compile_solidity({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()})
-    address = w3.to_checksum_address(address)
+    address = checked_address(w3, address, "the registry")
     spot = w3.eth.contract(address=address, abi=compiled["SolvencyRegistry"]["abi"])
     margin = takes_margin_rounds(spot)
     return spot if not margin else w3.eth.contract(address=address, abi=compiled[registry_name(True)]["abi"])
+
+
+def checked_address(w3, text: str, what: str) -> str:
+    """``text`` as a checksummed address; ChainError naming ``what`` if it is not one (a mixed-case address whose
+    checksum is wrong included)."""
+    try:
+        return w3.to_checksum_address(text)
+    except (TypeError, ValueError):
+        raise ChainError(f"{what} {text!r} is not an Ethereum address") from None
 
 
 def takes_margin_rounds(registry) -> bool:
@@ -135,7 +144,7 @@ def register_asset(w3, registry, owner, name: str, decimals: int, token: str | N
     if offchain:
         fn = registry.functions.registerOffchainAsset(name, decimals)
     else:
-        fn = registry.functions.registerAsset(name, decimals, w3.to_checksum_address(token) if token else "0x" + "00" * 20)
+        fn = registry.functions.registerAsset(name, decimals, checked_address(w3, token, "the token") if token else "0x" + "00" * 20)
     return _transact(w3, registry, owner, fn, f"asset {name!r}")
 
 
@@ -174,7 +183,7 @@ def register_price_feed(w3, registry, owner, asset: str, feed: str, max_age: int
     its answers count for ``max_age`` seconds. Returns the receipt."""
     if not takes_margin_rounds(registry):
         raise ChainError("price feeds are for margin rounds: this registry takes spot rounds")
-    fn = registry.functions.registerPriceFeed(asset, w3.to_checksum_address(feed), max_age)
+    fn = registry.functions.registerPriceFeed(asset, checked_address(w3, feed, "the feed"), max_age)
     return _transact(w3, registry, owner, fn, f"the price feed of {asset!r}")
 
 
