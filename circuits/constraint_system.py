@@ -142,6 +142,11 @@ class InstanceColumn:
     public_start: int
     row_start: int
     stride: int = 1
+    half: bool = False  # the column holds public inputs in its first n/2 rows only (the rest stays 0)
+
+    def rows(self, n: int) -> int:
+        """The rows from ``row_start`` on that may hold a public input."""
+        return (n // 2 if self.half else n) - self.row_start
 
     def values(self, public_inputs) -> list:
         """The public inputs this column holds, from row ``row_start`` on."""
@@ -221,11 +226,13 @@ class ConstraintSystem:
     def fixed_column(self, name: str) -> Column:
         return self._column(ColumnKind.FIXED, name)
 
-    def instance_column(self, name: str, public_start: int = 0, row_start: int = 0, stride: int = 1) -> Column:
+    def instance_column(self, name: str, public_start: int = 0, row_start: int = 0, stride: int = 1,
+                        half: bool = False) -> Column:
+        """``half``: public inputs fill at most the first n/2 rows, so a table may rely on the others being 0."""
         if stride < 1:
             raise ValueError(f"instance column {name!r}: stride must be at least 1")
         col = self._column(ColumnKind.INSTANCE, name)
-        self.instances.append(InstanceColumn(col, public_start, row_start, stride))
+        self.instances.append(InstanceColumn(col, public_start, row_start, stride, half))
         return col
 
     def gate(self, name: str, expression: Expression) -> None:
@@ -307,8 +314,9 @@ class ConstraintSystem:
 
     def max_public_inputs(self, n: int) -> int | None:
         """How many public inputs fit in n rows: an instance column holds one a row from its first row, no more
-        (a value past the last row would land on row (row mod n), since omega^n = 1). None: no instance column."""
-        fits = [inst.public_start + inst.stride * (n - inst.row_start) for inst in self.instances]
+        (a value past the last row would land on row (row mod n), since omega^n = 1), and a ``half`` column no
+        more than its first n/2 rows. None: no instance column."""
+        fits = [inst.public_start + inst.stride * inst.rows(n) for inst in self.instances]
         return min(fits) if fits else None
 
     def canonical_description(self) -> str:
@@ -319,8 +327,9 @@ class ConstraintSystem:
             lines.append(f"column {c.kind.value}[{c.index}] phase {self.phase(c)} {c.name}")
         for inst in self.instances:
             stride = f" stride {inst.stride}" if inst.stride != 1 else ""
+            half = " half" if inst.half else ""
             lines.append(f"instance {inst.column.index} public_start {inst.public_start} row_start {inst.row_start}"
-                         + stride)
+                         + stride + half)
         for rs in self.running_sums:
             lines.append(f"running_sum {rs.column.name} rhs {rs.rhs_constant}")
         for comb in self.combinations:

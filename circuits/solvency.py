@@ -172,9 +172,9 @@ class SolvencyShape:
 
     def max_assets(self) -> int:
         """K is bounded by the asset index width (private mode also by the rows holding totals; margin rounds
-        by the rows of the key table, 2K + 4)."""
+        by the rows of the weights table, 2K + 4 <= n/2)."""
         if self.margin:
-            return min((self.n - FIRST_ASSET_KEY) // 2, 1 << 16)
+            return min((self.n // 2 - FIRST_ASSET_KEY) // 2, 1 << 16)
         return min(self.n, 1 << 16) if self.private_totals else 1 << 16
 
 
@@ -225,13 +225,16 @@ class SolvencyCircuit:
         shape, H, L, w = self.shape, self.shape.row_slots, self.shape.limbs, self.shape.limb_bits
         self.weight = [cs.advice_column(f"weight[{h}]") for h in range(H)]
         self.account = cs.advice_column("account")
-        self.key = cs.fixed_column("key")  # row i holds key i
-        self.equity_key = cs.fixed_column("equity_key")  # the key on equity rows, 0 elsewhere
+        # The weights table: row i < n/2 holds (key i, weight_i), row n/2 + i the equity key of asset i + 1 with
+        # weight 0 (an account without debts). The weights are public inputs in rows below n/2 only (``half``),
+        # so rows from n/2 on read 0 there.
+        self.table_key = cs.fixed_column("table_key")
         # Public inputs: [round_tag, then per key k = 0, 1, ..: (value_k, weight_k)]; value_k is key k's
         # total (public mode) or its reserves (private mode: equity keys only, 0 elsewhere).
-        self.key_weight = cs.instance_column("key_weight", public_start=2, row_start=0, stride=2)
+        self.key_weight = cs.instance_column("key_weight", public_start=2, row_start=0, stride=2, half=True)
         if shape.private_totals:
-            self.reserves = cs.instance_column("reserves", public_start=1, row_start=0, stride=2)
+            self.reserves = cs.instance_column("reserves", public_start=1, row_start=0, stride=2, half=True)
+            self.key = cs.fixed_column("key")  # row i holds key i: one total a key
             self.total = cs.advice_column("total")  # row k: key k's total
             self.slack = [cs.advice_column(f"slack[{t}]") for t in range(2 * L)]
             self.equity_row = cs.fixed_column("equity_row")
@@ -241,15 +244,17 @@ class SolvencyCircuit:
             looked_up += [c.cur() for c in self.slack]
             cs.keyed_sum("totals", terms, rhs_terms=[(self.total.cur(), self.key.cur())])
         else:
-            # The surplus words' totals stay private: an advice column keyed by a fixed column of surplus keys only.
+            # The surplus words' totals stay private: an advice column keyed by the table's keys, 0 on every row
+            # but 1..3 (where the table key is the surplus word's key), so it can hold no asset's total.
             self.surplus_total = cs.advice_column("surplus_total")
-            self.surplus_key = cs.fixed_column("surplus_key")
-            cs.keyed_sum("totals", terms, rhs_terms=[(self.surplus_total.cur(), self.surplus_key.cur())],
+            tk = self.table_key.cur()
+            cs.gate("surplus_rows", self.surplus_total.cur() * (tk - 1) * (tk - 2) * (tk - 3))
+            cs.keyed_sum("totals", terms, rhs_terms=[(self.surplus_total.cur(), tk)],
                          public_start=1, stride=2, first_key=0)
         cs.lookup("range", looked_up, self.range)
-        # Every slot's weight is its key's (table 1), or 0 for an equity slot of an account without debts (table 2).
+        # Every slot's weight is its key's, or 0 for an equity slot of an account without debts.
         cs.lookup("weights", [(self.asset[h].cur(), self.weight[h].cur()) for h in range(H)],
-                  [(self.key.cur(), self.key_weight.cur()), (self.equity_key.cur(), Constant(0))])
+                  [(self.table_key.cur(), self.key_weight.cur())])
         cs.keyed_sum("collateral", [(self.balance[h] * self.weight[h].cur(), self.account.cur()) for h in range(H)],
                      challenge=GAMMA, zero=True)
 
@@ -264,15 +269,12 @@ class SolvencyCircuit:
         out = Assignment(n, {self.range: Fr.from_uint64(table)})
         if self.shape.margin:
             rows = np.arange(n, dtype=np.uint64)
-            out[self.key] = Fr.from_uint64(rows)
-            equity = (rows >= FIRST_ASSET_KEY) & ((rows - FIRST_ASSET_KEY) % 2 == 0)
-            out[self.equity_key] = Fr.from_uint64(np.where(equity, rows, 0).astype(np.uint64))
+            half = np.uint64(n // 2)
+            out[self.table_key] = Fr.from_uint64(np.where(rows < half, rows, FIRST_ASSET_KEY + 2 * (rows - half)))
             if self.shape.private_totals:
+                out[self.key] = Fr.from_uint64(rows)
+                equity = (rows >= FIRST_ASSET_KEY) & ((rows - FIRST_ASSET_KEY) % 2 == 0)
                 out[self.equity_row] = Fr.from_uint64(equity.astype(np.uint64))
-            else:
-                surplus = np.ones(n, dtype=np.uint64)
-                surplus[:SURPLUS_WORDS] = np.arange(1, SURPLUS_WORDS + 1, dtype=np.uint64)
-                out[self.surplus_key] = Fr.from_uint64(surplus)
         elif self.shape.private_totals:
             out[self.asset_key] = Fr.from_uint64(np.arange(1, n + 1, dtype=np.uint64))
         return out
@@ -383,7 +385,7 @@ class SolvencyCircuit:
                 out[self.slack[t]] = column
         else:
             column = np.zeros((n, 4), dtype=np.uint64)
-            column[:SURPLUS_WORDS] = Fr.from_ints(totals[1:FIRST_ASSET_KEY])
+            column[1:FIRST_ASSET_KEY] = Fr.from_ints(totals[1:FIRST_ASSET_KEY])  # row k: surplus word key k
             out[self.surplus_total] = column
         return out
 

@@ -723,41 +723,64 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     /// @notice Every key's weight in a margin round (zksolvency.circuits.solvency.margin_weights, mod R), made
     ///         here from the stated terms: each price positive and below 2^64 units, the feed's latest answer
     ///         where the asset has a feed; each ratio at most 10,000 basis points; no weight past 2^128.
-    function marginWeights(string[] calldata names, Terms calldata terms) public view returns (uint256[] memory) {
+    function marginWeights(string[] calldata names, Terms calldata terms) public view returns (uint256[] memory w) {
         bytes32[] memory keys = new bytes32[](names.length);
         for (uint256 j = 0; j < names.length; j++) {
             keys[j] = keccak256(bytes(names[j]));
             if (!assets[keys[j]].registered) revert UnknownAsset(names[j]);
         }
-        return _weights(keys, names, terms.prices, terms.ratiosBps);
+        w = new uint256[](FIRST_ASSET_KEY + 2 * keys.length);
+        _fillWeights(w, 0, 1, keys, names, terms);
     }
 
-    /// @dev marginWeights for registered assets whose keys are known.
-    function _weights(bytes32[] memory keys, string[] calldata names, uint256[] calldata prices,
-                      uint256[] calldata ratios) internal view returns (uint256[] memory w) {
+    /// @dev Writes weight_k at out[at + stride * k] for every key k (marginWeights' rules): one pass over the
+    ///      assets to find the largest decimals, one to write their weights.
+    function _fillWeights(uint256[] memory out, uint256 at, uint256 stride, bytes32[] memory keys,
+                          string[] calldata names, Terms calldata terms)
+        internal
+        view
+    {
         uint256 k = keys.length;
-        if (prices.length != k || ratios.length != k) revert BadInput("a price and a ratio for every asset");
-        AssetInfo[] memory info = new AssetInfo[](k);
+        if (terms.prices.length != k || terms.ratiosBps.length != k) {
+            revert BadInput("a price and a ratio for every asset");
+        }
         uint256 top;
         for (uint256 j = 0; j < k; j++) {
-            info[j] = assets[keys[j]];
-            if (info[j].decimals > top) top = info[j].decimals;
+            uint256 d = assets[keys[j]].decimals;
+            if (d > top) top = d;
         }
-        w = new uint256[](FIRST_ASSET_KEY + 2 * k);
-        (w[1], w[2], w[3]) = (R - 1, R - (1 << SURPLUS_WORD_BITS), R - (1 << (2 * SURPLUS_WORD_BITS)));
-        for (uint256 j = 0; j < k; j++) {
-            uint256 price = prices[j];
-            if (price == 0 || price >= PRICE_BOUND) revert BadInput("a price must be positive and below 2^64");
-            if (info[j].priced) {
-                uint256 fed = feedPrice(names[j]);
-                if (fed != price) revert NotFeedPrice(names[j], fed);
+        out[at + stride] = R - 1;
+        out[at + 2 * stride] = R - (1 << SURPLUS_WORD_BITS);
+        out[at + 3 * stride] = R - (1 << (2 * SURPLUS_WORD_BITS));
+        unchecked {
+            // Indices stay far below 2^256 (the array accesses are bounds-checked still).
+            uint256 p = at + stride * FIRST_ASSET_KEY;
+            for (uint256 j = 0; j < k; j++) {
+                (uint256 wc, uint256 wd) = _weightPair(assets[keys[j]], names[j], terms.prices[j], terms.ratiosBps[j], top);
+                out[p] = wc;
+                out[p + stride] = wd;
+                p += 2 * stride;
             }
-            uint256 ratio = ratios[j];
-            if (ratio > BASIS_POINTS) revert BadInput("a collateral ratio past 10000 bps");
-            uint256 unit = price * 10 ** (top - info[j].decimals); // < 2^64 * 10^30: no overflow
+        }
+    }
+
+    /// @dev One asset's (collateral, debt) weights: unit * ratio and -unit * 10^4, unit = price * 10^(top - decimals).
+    function _weightPair(AssetInfo storage a, string calldata name, uint256 price, uint256 ratio, uint256 top)
+        internal
+        view
+        returns (uint256, uint256)
+    {
+        if (price == 0 || price >= PRICE_BOUND) revert BadInput("a price must be positive and below 2^64");
+        if (a.priced) {
+            uint256 fed = feedPrice(name);
+            if (fed != price) revert NotFeedPrice(name, fed);
+        }
+        if (ratio > BASIS_POINTS) revert BadInput("a collateral ratio past 10000 bps");
+        unchecked {
+            // Registered decimals are at most MAX_DECIMALS: unit < 2^64 * 10^MAX_DECIMALS, unit * 10^4 < 2^256.
+            uint256 unit = price * 10 ** (top - a.decimals);
             if (unit * BASIS_POINTS > WEIGHT_BOUND) revert BadInput("a weight past 2^128");
-            w[FIRST_ASSET_KEY + 2 * j] = unit * ratio;
-            w[FIRST_ASSET_KEY + 2 * j + 1] = R - unit * BASIS_POINTS;
+            return (unit * ratio, R - unit * BASIS_POINTS);
         }
     }
 
@@ -772,9 +795,18 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
             revert BadInput("an equity and a debt total for every asset");
         }
         uint256[] memory inputs = _marginInputs(roundId, timestamp, names, terms);
-        for (uint256 j = 0; j < names.length; j++) {
-            inputs[1 + 2 * (FIRST_ASSET_KEY + 2 * j)] = totals.equity[j];
-            inputs[3 + 2 * (FIRST_ASSET_KEY + 2 * j)] = totals.debt[j];
+        uint256[] calldata equity = totals.equity;
+        uint256[] calldata debt = totals.debt;
+        unchecked {
+            for (uint256 j = 0; j < equity.length; j++) { // inputs has 1 + 2 (4 + 2K) words: every index fits
+                uint256 at = 1 + 2 * (FIRST_ASSET_KEY + 2 * j);
+                (uint256 e, uint256 d) = (equity[j], debt[j]);
+                assembly {
+                    let slot := add(add(inputs, 32), mul(at, 32))
+                    mstore(slot, e)
+                    mstore(add(slot, 64), d)
+                }
+            }
         }
         _record(roundId, proof, inputs, false, names);
     }
@@ -795,10 +827,9 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     function _marginInputs(string calldata roundId, string calldata timestamp, string[] calldata names,
                            Terms calldata terms) internal view returns (uint256[] memory inputs) {
         (uint256 tag, bytes32[] memory keys) = _roundTag(roundId, timestamp, names);
-        uint256[] memory w = _weights(keys, names, terms.prices, terms.ratiosBps);
-        inputs = new uint256[](1 + 2 * w.length);
+        inputs = new uint256[](1 + 2 * (FIRST_ASSET_KEY + 2 * keys.length));
         inputs[0] = tag;
-        for (uint256 k = 0; k < w.length; k++) inputs[2 + 2 * k] = w[k];
+        _fillWeights(inputs, 2, 2, keys, names, terms);
     }
 
     // ------------------------------------------------------------------ inclusion

@@ -31,7 +31,7 @@ def _same(got: np.ndarray, expected: list) -> bool:
     return all(eq(a, b) for a, b in zip(g1.to_py_ecc(got), expected))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**32))
 def test_add_double_negate_match_py_ecc(seed):
     p, pp = _points(seed, 8)
@@ -52,7 +52,7 @@ def test_addition_edge_cases():
     assert _same(g1.to_affine(g1.jacobian_add_arrays(jac, g1.to_jacobian(g1.negate(p)))), [Z1] * 4)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(ks=st.lists(scalars, min_size=1, max_size=6), seed=st.integers(0, 2**32))
 def test_scalar_multiplication_and_endomorphism(ks, seed):
     p, pp = _points(seed, len(ks))

@@ -321,3 +321,56 @@ def test_a_balance_under_the_empty_key_does_not_count(honest):
     witness, _ = honest.make(hashes, keys, units, accounts, margin)
     assert "totals" in honest.broken(witness, honest.public)
     assert not honest.accepts(witness, honest.public)
+
+
+def test_a_surplus_total_cannot_carry_an_asset_total(honest):
+    """Public mode keys the surplus words' private totals by the weights table's keys: the exchange moves 5
+    units of asset 1's equity total into that column, on asset 1's row, and publishes 5 units less."""
+    if honest.private:
+        pytest.skip("private mode totals every key in a column of its own, bound by the solvent gate")
+    column = honest.circuit.surplus_total
+    forged = honest.witness.with_columns({column: honest.witness[column].copy()})
+    forged[column][equity_key(1)] = Fr.from_ints([5])[0]
+    public = list(honest.public)
+    public[1 + 2 * equity_key(1)] -= 5
+    assert honest.broken(forged, public) == {"surplus_rows"}
+    assert not honest.accepts(forged, public)
+
+
+def test_weights_past_half_the_rows_are_refused(honest, monkeypatch):
+    """The weights table's rows from n/2 on give each equity key the weight 0, read from public inputs that
+    must be 0 there. A cheating exchange states 63 assets (130 keys, past n/2 = 128 rows), so that asset 63's
+    weight lands on row 128, asset 1's equity row of weight 0, and weights a fabricated debtor's 1 unit of
+    asset 1 at 1,000 times its price: the debt it covers is invented. The verifiers bound the public inputs by
+    the rows a table may read (one rule: ConstraintSystem.max_public_inputs)."""
+    from zksolvency.circuits.constraint_system import ConstraintSystem
+
+    if honest.private:
+        pytest.skip("the same bound serves both modes; public mode shows it")
+    n = honest.shape.n
+    k = (n // 2 - FIRST_ASSET_KEY) // 2 + 1  # the first asset count past the table's half
+    assert k == 63 and honest.shape.max_assets() == k - 1
+    weights = margin_weights(PRICES + [1] * (k - 5) + [PRICES[0] * 1000], RATIOS + [0] * (k - 5) + [10_000])
+    W = weights[n // 2]  # what row n/2 (table key: asset 1's equity) reads once the weights run past n/2
+    assert W == PRICES[0] * 1000 * 10_000
+    # A ledger of one honest customer (asset 3, no debts) and the fabricated debtor: rows 128 and 129 no longer
+    # give assets 1 and 2 their zero-weight entries, which the exchange's ledger then avoids.
+    hashes, keys, units, accounts, margin = records_of([({3: 1000}, {})], honest.rng)
+    debt = 100  # worth PRICES[0] * 10^6; the 1 unit of collateral is worth PRICES[0] * 9,500 at its real weight
+    surplus = W - debt * PRICES[0] * 10_000
+    row = [(1, surplus), (equity_key(1), 1), (debt_key(1), debt), (0, 0)]
+    keys = np.vstack([keys, [[x for x, _ in row]]]).astype(np.uint32)
+    units = np.vstack([units, [[y for _, y in row]]]).astype(np.uint64)
+    hashes = np.vstack([hashes, Fr.to_canonical_limbs(Fr.random(1, honest.rng))])
+    accounts = np.vstack([accounts, Fr.to_canonical_limbs(Fr.random(1, honest.rng))])
+    margin = np.append(margin, True)
+    with monkeypatch.context() as m:  # the cheating prover places every stated weight
+        m.setattr(ConstraintSystem, "max_public_inputs", lambda self, rows: None)
+        witness, public = honest.make(hashes, keys, units, accounts, margin, weights=weights)
+        half = honest.shape.row_slots
+        witness = honest.forged(witness, honest.circuit.weight[1 % half], len(keys) - 1, 1 // half, W)
+        proof = prove(honest.pk, witness, public, strict=False)
+        verify(honest.circuit.cs, honest.pk.vk, public, proof, allow_insecure_srs=True)  # without the bound: holds
+    with pytest.raises(VerificationError, match="do not fit the circuit's instance columns of 256 rows"):
+        verify(honest.circuit.cs, honest.pk.vk, public, proof, allow_insecure_srs=True)
+    assert not honest.onchain(proof, public)

@@ -79,8 +79,9 @@ export function parseCircuit(text) {
     else if ((m = /^max_degree (\d+)$/.exec(line))) c.maxDegree = Number(m[1]);
     else if ((m = /^column (advice|fixed|instance)\[(\d+)\] phase (\d) (.+)$/.exec(line))) {
       c.columns.push({ kind: m[1], index: Number(m[2]), phase: Number(m[3]), name: m[4], key: `${m[1]}[${m[2]}]` });
-    } else if ((m = /^instance (\d+) public_start (\d+) row_start (\d+)(?: stride (\d+))?$/.exec(line))) {
-      c.instances.push({ index: Number(m[1]), publicStart: Number(m[2]), rowStart: Number(m[3]), stride: Number(m[4] ?? 1) });
+    } else if ((m = /^instance (\d+) public_start (\d+) row_start (\d+)(?: stride (\d+))?( half)?$/.exec(line))) {
+      c.instances.push({ index: Number(m[1]), publicStart: Number(m[2]), rowStart: Number(m[3]), stride: Number(m[4] ?? 1),
+                         half: m[5] !== undefined });
     } else if ((m = /^running_sum (\S+) rhs (\S+)$/.exec(line))) {
       c.runningSums.push({ column: m[1], rhs: m[2] === "None" ? null : m[2] });
     } else if (/^combination /.test(line)) {
@@ -155,7 +156,9 @@ export function verifyProof(descriptionText, vk, publicInputs, proof) {
   const n = 1n << BigInt(vk.logN);
   if (n <= 2n * BigInt(c.degree)) throw new ProofError(`a domain of ${n} rows is too small for this circuit`);
   if (c.instances.length) {
-    const limit = Math.min(...c.instances.map((i) => i.publicStart + i.stride * (Number(n) - i.rowStart)));
+    // ConstraintSystem.max_public_inputs: a "half" column holds public inputs in its first n/2 rows only.
+    const rows = (i) => (i.half ? Number(n) / 2 : Number(n)) - i.rowStart;
+    const limit = Math.min(...c.instances.map((i) => i.publicStart + i.stride * rows(i)));
     if (publicInputs.length > limit) throw new ProofError(`${publicInputs.length} public inputs do not fit the instance columns`);
   }
   // The proof's bytes (verifier/formats.py): "ZKSP" | version | commitments | evaluations | two openings.
