@@ -59,8 +59,13 @@ async function loadRound(cfg, inclusionText, roundFile) {
   }
   if (cfg.pin?.registry) {
     // Only the round id is read from the file before the check: it is what the registry is asked about.
-    const roundId = parseInclusionFile(inclusionText).roundId;
-    return roundFromRegistry(cfg.pin.rpc, cfg.pin.registry, roundId, cfg.allowInsecureSrs);
+    const file = parseInclusionFile(inclusionText);
+    // As verify-inclusion --rpc: the registry records rounds of one shard only (nothing is asked of the node).
+    if (file.shard !== null) {
+      throw new RoundError("registry", "a sharded round's file: the registry does not take sharded rounds yet " +
+        "(check it on a page pinned to the round's key, with its round.json)");
+    }
+    return roundFromRegistry(cfg.pin.rpc, cfg.pin.registry, file.roundId, cfg.allowInsecureSrs);
   }
   throw new RoundError("pin", "this page was served without a pin (zksolvency web --vk-digest HEX, or --registry ADDR --rpc URL)");
 }
