@@ -100,6 +100,7 @@ def check_on_page(session, user_id: str, inclusion: Path, round_file: Path | Non
         "balances": {r.get_attribute("data-asset"): [c.text for c in r.find_elements(By.TAG_NAME, "td")[1:]]
                      for r in rows},
         "pin": session.find_element(By.ID, "pin").text,
+        "account": session.find_element(By.ID, "account").text,
         "insecure": [e.text for e in session.find_elements(By.CSS_SELECTOR, ".insecure")],
         "text": session.find_element(By.ID, "zksolvency-verify").text,
     }

@@ -1,9 +1,10 @@
 """The browser verification page: its vectors, its build, and the page itself in a real headless Chromium.
 
-One table drives every path: the Python table (tests/vectors/inclusion/cases.json) and the margin table
-(tests/vectors/web/margin_cases.json, from make_web_cases.py) get the same verdict from the Python verifier,
-from the page's module in Node (web/test/, `make test` runs it) and from the page in Chromium here, dropping
-each file through the page's own inputs and reading the verdict it shows.
+One table drives every path: the Python table (tests/vectors/inclusion/cases.json) and the margin, private and
+sharded tables (tests/vectors/web/, from make_web_cases.py) get the same verdict from the Python verifier, from
+the page's module in Node (web/test/, `make test` runs it) and from the page in Chromium here, dropping each file
+through the page's own inputs and reading the verdict it shows; the spot and margin tables also against a
+registry of their kind on anvil.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from click.testing import CliRunner
 
 from browser import check_on_page, chromium, served
 from recording_node import recording_proxy
-from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement
-from zksolvency.audit import check_inclusion, round_keys, verify_round
+from zksolvency.artifacts import ArtifactError, InclusionFile, RoundStatement, load_round
+from zksolvency.audit import check_identity, check_inclusion, round_keys, shard_of, verify_statement
+from zksolvency.verifier.plonk import VerificationError
 from zksolvency.verifier.inclusion import InclusionError
 from zksolvency.web import PagePin, PinError, built_page, pinned_page
 
@@ -37,18 +39,30 @@ SPOT_CASES = json.loads((VECTORS / "inclusion" / "cases.json").read_text(encodin
 MARGIN_CASES = json.loads((VECTORS / "web" / "margin_cases.json").read_text(encoding="utf-8"))
 PRIVATE_ROUND = VECTORS / "web" / "private_round.json"
 PRIVATE_CASES = json.loads((VECTORS / "web" / "private_cases.json").read_text(encoding="utf-8"))
+SHARDED_ROUND = VECTORS / "web" / "sharded_round.json"
+SHARDED_PRIVATE_ROUND = VECTORS / "web" / "sharded_private_round.json"
+SHARDED_CASES = json.loads((VECTORS / "web" / "sharded_cases.json").read_text(encoding="utf-8"))
+FORGED_SHARDED = json.loads((VECTORS / "web" / "sharded_forged_rounds.json").read_text(encoding="utf-8"))
 CIRCUITS = json.loads((VECTORS / "web" / "circuits.json").read_text(encoding="utf-8"))
 PINS = json.loads((VECTORS / "web" / "pins.json").read_text(encoding="utf-8"))
 TABLES = {"inclusion/round.json": (SPOT_ROUND, SPOT_CASES), "web/margin_round.json": (MARGIN_ROUND, MARGIN_CASES),
-          "web/private_round.json": (PRIVATE_ROUND, PRIVATE_CASES)}
+          "web/private_round.json": (PRIVATE_ROUND, PRIVATE_CASES),
+          "web/sharded_round.json": (SHARDED_ROUND, SHARDED_CASES)}
+ROUND_FILES = {**{name: path for name, (path, _) in TABLES.items()},
+               "web/sharded_private_round.json": SHARDED_PRIVATE_ROUND}
 ALL_CASES = [(name, c) for name, (_, cases) in TABLES.items() for c in cases]
 PAGE_CODE_LIMIT = 300_000  # bytes of the page's own code and libraries, minified
 
 
 def python_verdict(statement, keys, case) -> str:
+    """verify-inclusion --round's verdict: the file's round and id, its shard, then its records (``keys``: each
+    shard's, by index)."""
     try:
         inclusion = InclusionFile.from_json(case["file"], "case")
-        check_inclusion(inclusion, keys, statement.round_id, [a.name for a in statement.assets], case["user_id"])
+        check_identity(inclusion, statement.round_id, case["user_id"])
+        shard = shard_of(statement, inclusion)
+        check_inclusion(inclusion, keys[shard], statement.round_id, [a.name for a in statement.assets],
+                        case["user_id"])
         return "VALID"
     except ArtifactError:
         return "MALFORMED"
@@ -59,13 +73,15 @@ def python_verdict(statement, keys, case) -> str:
 @pytest.fixture(scope="module")
 def vector_rounds():
     out = {}
-    for name in ("web/margin_round.json", "web/private_round.json"):
-        statement = RoundStatement.load(TABLES[name][0])
-        out[name] = statement, round_keys(verify_round(statement, allow_insecure_srs=True))
+    for name in ("web/margin_round.json", "web/private_round.json", "web/sharded_round.json"):
+        statement = load_round(TABLES[name][0])
+        verified = verify_statement(statement, allow_insecure_srs=True)
+        out[name] = statement, {i: round_keys(v) for i, v in verified.items()}
     return out
 
 
-WEB_CASES = [(name, c) for name in ("web/margin_round.json", "web/private_round.json") for c in TABLES[name][1]]
+WEB_CASES = [(name, c) for name in ("web/margin_round.json", "web/private_round.json", "web/sharded_round.json")
+             for c in TABLES[name][1]]
 
 
 @pytest.mark.parametrize("table, case", WEB_CASES, ids=[c["name"] for _, c in WEB_CASES])
@@ -74,17 +90,34 @@ def test_python_reaches_the_verdict_of_every_margin_and_private_vector(table, ca
     assert python_verdict(statement, keys, case) == case["verdict"]
 
 
+@pytest.mark.parametrize("case", FORGED_SHARDED, ids=[c["name"] for c in FORGED_SHARDED])
+def test_python_refuses_every_forged_sharded_round_as_the_page_does(case, tmp_path):
+    """The forged sharded rounds the page's module refuses (web/test/round.test.js): Python refuses each the same
+    way (a statement the proofs do not prove, or a file that does not parse), for the same reason."""
+    path = tmp_path / "round.json"
+    path.write_text(json.dumps(case["round"]), encoding="utf-8")
+    with pytest.raises((VerificationError, ArtifactError)) as refused:
+        verify_statement(load_round(path), allow_insecure_srs=True)
+    assert ("MALFORMED" if isinstance(refused.value, ArtifactError) else "proof") == case["verdict"]
+    assert case["reason"] in str(refused.value)
+
+
 def test_the_web_vectors_are_the_generators(tmp_path):
-    """pins.json and circuits.json are exactly what the generator writes for the vector rounds; the margin and
-    private tables hold the generator's cases with its verdicts (their rounds are random: salts and rows are
-    drawn afresh)."""
-    rounds = {name: path for name, (path, _) in TABLES.items()}
+    """pins.json and circuits.json are exactly what the generator writes for the vector rounds; the margin,
+    private and sharded tables hold the generator's cases with its verdicts (their rounds are random: salts, rows
+    and shards are drawn afresh)."""
+    rounds = ROUND_FILES
     assert PINS == make_web_cases.pins(rounds)
     assert CIRCUITS == make_web_cases.circuits(rounds)
     fresh = make_web_cases.margin_cases(make_web_cases.margin_round(tmp_path))
     assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in MARGIN_CASES]
     fresh = make_web_cases.private_cases(make_web_cases.private_round(tmp_path))
     assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in PRIVATE_CASES]
+    fresh = make_web_cases.sharded_cases(make_web_cases.sharded_round(tmp_path))
+    assert [(c["name"], c["verdict"]) for c in fresh] == [(c["name"], c["verdict"]) for c in SHARDED_CASES]
+    assert [(c["name"], c["verdict"], c["reason"]) for c in FORGED_SHARDED] == [
+        (name, verdict, reason) for name, _, _, verdict, reason in make_web_cases.FORGERIES]
+    assert load_round(SHARDED_ROUND).round_id == make_web_cases.SHARDED_ROUND_ID
     assert RoundStatement.load(MARGIN_ROUND).round_id == make_web_cases.ROUND_ID
     assert RoundStatement.load(PRIVATE_ROUND).round_id == make_web_cases.PRIVATE_ROUND_ID
 
@@ -126,6 +159,22 @@ def test_the_web_command_refuses_a_page_without_exactly_one_pin(args, message, t
     assert not (tmp_path / "page.html").exists()
 
 
+def test_zksolvency_web_round_takes_a_sharded_round(tmp_path):
+    """`zksolvency web --round` with a sharded round.json: the page is pinned to its one key, with its circuit."""
+    from zksolvency.cli import main
+
+    digest = PINS["web/sharded_round.json"]
+    result = CliRunner().invoke(main, ["web", "--vk-digest", digest, "--round", str(SHARDED_ROUND), "--out",
+                                       str(tmp_path / "page.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    config = {"allow_insecure_srs": False, "circuit": CIRCUITS["web/sharded_round.json"], "pin": {"vk_digest": digest}}
+    assert json.dumps(config, sort_keys=True).replace("<", "\\u003c") in page
+    result = CliRunner().invoke(main, ["web", "--vk-digest", PINS["inclusion/round.json"], "--round",
+                                       str(SHARDED_ROUND), "--out", str(tmp_path / "other.html")])
+    assert result.exit_code == 2 and "not of the pinned" in result.output, result.output
+
+
 def test_the_pin_is_written_into_the_page_and_cannot_end_its_element(tmp_path):
     from zksolvency.cli import main
 
@@ -159,8 +208,10 @@ def pages():
     """The page served pinned to each vector round's key (development SRS allowed, as the vectors use one)."""
     with served(PagePin.for_round(PINS["inclusion/round.json"], SPOT_ROUND, True)) as spot, \
             served(PagePin.for_round(PINS["web/margin_round.json"], MARGIN_ROUND, True)) as margin, \
-            served(PagePin.for_round(PINS["web/private_round.json"], PRIVATE_ROUND, True)) as private:
-        yield {"inclusion/round.json": spot, "web/margin_round.json": margin, "web/private_round.json": private}
+            served(PagePin.for_round(PINS["web/private_round.json"], PRIVATE_ROUND, True)) as private, \
+            served(PagePin.for_round(PINS["web/sharded_round.json"], SHARDED_ROUND, True)) as sharded:
+        yield {"inclusion/round.json": spot, "web/margin_round.json": margin, "web/private_round.json": private,
+               "web/sharded_round.json": sharded}
 
 
 @pytest.mark.parametrize("table, case", ALL_CASES, ids=[c["name"] for _, c in ALL_CASES])
@@ -231,34 +282,43 @@ OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
 @pytest.fixture(scope="module")
-def registry():
-    """The spot vectors' round published to a registry on anvil (127.0.0.1)."""
+def chain():
+    """One anvil (127.0.0.1) holding the spot vectors' round in a SolvencyRegistry and the margin vectors' round in
+    a MarginSolvencyRegistry: {"url", "spot", "margin"} (the registries' addresses)."""
     from eth_account import Account
 
     from zksolvency.chain import anvil, connect
-    from zksolvency.onchain import compile_round_contracts, deploy_round_contracts, publish, register_round_assets
+    from zksolvency.onchain import deploy_round_contracts, publish, register_round_assets, registry_contract
 
-    statement = RoundStatement.load(SPOT_ROUND)
     with anvil() as url:
         w3 = connect(url)
         owner = Account.from_key(OWNER_KEY)
-        compiled = compile_round_contracts(statement)
-        d = deploy_round_contracts(w3, owner, statement, compiled)
-        contract = w3.eth.contract(address=d.registry, abi=compiled["SolvencyRegistry"]["abi"])
-        register_round_assets(w3, contract, owner, statement)
-        publish(w3, contract, owner, statement)
-        yield url, d.registry
+        out = {"url": url}
+        for kind, path in (("spot", SPOT_ROUND), ("margin", MARGIN_ROUND)):
+            statement = RoundStatement.load(path)
+            contract = registry_contract(w3, deploy_round_contracts(w3, owner, statement).registry)
+            register_round_assets(w3, contract, owner, statement)
+            publish(w3, contract, owner, statement)
+            out[kind] = contract.address
+        yield out
 
 
 @pytest.fixture(scope="module")
-def recording_node(registry):
+def registry(chain):
+    """The spot vectors' registry: (the node's URL, its address)."""
+    return chain["url"], chain["spot"]
+
+
+@pytest.fixture(scope="module")
+def recording_node(chain):
     """A JSON-RPC endpoint in front of anvil that records every request (and answers browsers' CORS)."""
-    upstream, _ = registry
-    with recording_proxy(upstream) as node:
+    with recording_proxy(chain["url"]) as node:
         yield node
 
 
-def _python_chain_verdict(url, address, case) -> str:
+def _python_chain_verdict(url, address, case) -> tuple:
+    """(verify-inclusion --rpc's verdict on a case, its reason): the Python chain path (onchain.recorded_keys, with
+    a margin registry's recorded weights), then the same check as against a round file."""
     from zksolvency.chain import connect
     from zksolvency.onchain import recorded_keys, registry_contract
 
@@ -266,24 +326,62 @@ def _python_chain_verdict(url, address, case) -> str:
         inclusion = InclusionFile.from_json(case["file"], "case")
         keys, recorded = recorded_keys(registry_contract(connect(url), address), inclusion.round_id)
         check_inclusion(inclusion, keys, inclusion.round_id, recorded["assets"], case["user_id"])
-        return "VALID"
-    except ArtifactError:
-        return "MALFORMED"
+        return "VALID", ""
+    except ArtifactError as e:
+        return "MALFORMED", str(e)
     except InclusionError as e:
-        return e.rule.name
+        return e.rule.name, str(e)
+
+
+def _page_module_chain_verdicts(url, address, cases) -> dict:
+    """The page's module (web/tools/chain_verdicts.mjs, in Node) on every case against the registry."""
+    if not (ROOT / "web" / "node_modules" / "@noble").exists() or shutil.which("node") is None:
+        pytest.skip("no web/node_modules: npm ci --prefix web (make test runs it)")
+    out = subprocess.run(["node", str(ROOT / "web" / "tools" / "chain_verdicts.mjs"), url, address, "-"],
+                         input=json.dumps(cases, ensure_ascii=False), check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
 
 
 def test_the_pages_module_against_the_registry_reaches_the_verdict_of_every_vector(registry):
-    if not (ROOT / "web" / "node_modules" / "@noble").exists() or shutil.which("node") is None:
-        pytest.skip("no web/node_modules: npm ci --prefix web (make test runs it)")
     url, address = registry
-    out = subprocess.run(["node", str(ROOT / "web" / "tools" / "chain_verdicts.mjs"), url, address,
-                          str(VECTORS / "inclusion" / "cases.json")], check=True, capture_output=True, text=True)
-    got = json.loads(out.stdout)
+    got = _page_module_chain_verdicts(url, address, SPOT_CASES)
     assert got == {c["name"]: c["verdict"] for c in SPOT_CASES}
     for name in ("honest_several_records", "another_round", "raised_balance"):  # the Python chain path agrees
         case = next(c for c in SPOT_CASES if c["name"] == name)
-        assert _python_chain_verdict(url, address, case) == got[name]
+        assert _python_chain_verdict(url, address, case)[0] == got[name]
+
+
+def test_the_pages_module_against_a_margin_registry_reaches_the_verdict_of_every_margin_vector(chain):
+    """Every margin case against the margin registry, its weights read from the round's RoundSubmitted event: the
+    page's module and the Python chain path reach the table's verdict (the one they reach against round.json)."""
+    got = _page_module_chain_verdicts(chain["url"], chain["margin"], MARGIN_CASES)
+    assert got == {c["name"]: c["verdict"] for c in MARGIN_CASES}
+    assert {c["name"]: _python_chain_verdict(chain["url"], chain["margin"], c)[0] for c in MARGIN_CASES} == got
+
+
+def _other_kind_cases() -> list:
+    """Files of one kind of round against a registry of the other kind: as sent (their round is not there), and
+    relabelled to the registry's round (its id and asset names, as a cheating exchange would serve them)."""
+    spot, margin = RoundStatement.load(SPOT_ROUND), RoundStatement.load(MARGIN_ROUND)
+    alice = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice")
+    carol = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_carol")
+    honest = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+
+    def relabelled(case, statement):
+        file = {**case["file"], "round_id": statement.round_id, "assets": [a.name for a in statement.assets]}
+        return {**case, "file": file}
+
+    return [("spot", {**alice, "name": "margin_file"}), ("spot", {**relabelled(alice, spot), "name": "margin_file_relabelled"}),
+            ("spot", {**relabelled(carol, spot), "name": "margin_file_without_debts_relabelled"}),
+            ("margin", {**honest, "name": "spot_file"}),
+            ("margin", {**relabelled(honest, margin), "name": "spot_file_relabelled"})]
+
+
+def test_a_file_of_the_other_kind_of_round_is_refused_by_the_page_as_by_python(chain):
+    for kind, case in _other_kind_cases():
+        python, reason = _python_chain_verdict(chain["url"], chain[kind], case)
+        page = _page_module_chain_verdicts(chain["url"], chain[kind], [case])[case["name"]]
+        assert python != "VALID" and page == python, (kind, case["name"], python, reason)
 
 
 def _seen(text: str, file: dict) -> set:
@@ -303,13 +401,17 @@ def _seen(text: str, file: dict) -> set:
     return found
 
 
-@pytest.mark.parametrize("name", ["honest_several_records", "honest_one_record", "another_round", "raised_balance",
-                                  "another_customers_file"])
+NODE_CASES = [("spot", c) for c in SPOT_CASES if c["name"] in (
+    "honest_several_records", "honest_one_record", "another_round", "raised_balance", "another_customers_file")] + [
+    ("margin", c) for c in MARGIN_CASES if c["name"] in ("margin_honest_alice", "margin_honest_carol",
+                                                         "margin_surplus_raised", "margin_smaller_debt_shown")]
+
+
+@pytest.mark.parametrize("kind, case", NODE_CASES, ids=[f"{k}-{c['name']}" for k, c in NODE_CASES])
 def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_the_round(
-        name, registry, recording_node, session, tmp_path):
+        kind, case, chain, recording_node, session, tmp_path):
     url, bodies = recording_node
-    _, address = registry
-    case = next(c for c in SPOT_CASES if c["name"] == name)
+    address = chain[kind]
     path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
     with served(PagePin(registry=address, rpc=url, allow_insecure_srs=True)) as page:
@@ -318,10 +420,48 @@ def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_th
         shown = check_on_page(session, case["user_id"], path)
     assert shown["rule"] == case["verdict"], shown["reason"]
     assert address in shown["text"]
+    if case["verdict"] != "VALID":  # Python's verdict and reason, on the chain path
+        python, reason = _python_chain_verdict(chain["url"], address, case)
+        # The same words; Python quotes names as repr does ('x'), the page as JSON ("x").
+        assert python == case["verdict"] and reason.replace("'", '"') in shown["reason"].replace("'", '"')
+    elif kind == "margin":  # equity, debt and the collateral check, from the registry's recorded weights
+        assert "Equity" in shown["text"] and "Debt" in shown["text"]
+        assert ("covers your debt" if case["user_id"] == "alice" else "No debt") in shown["account"]
     assert bodies, "the page asked the node nothing"
     methods = {json.loads(b.split(" ", 1)[1])["method"] for b in bodies}
     assert methods <= {"eth_call", "eth_getLogs"}
     assert set().union(*(_seen(b, case["file"]) for b in bodies)) == set()
+
+
+def test_a_sharded_rounds_file_is_refused_against_a_registry_before_the_node_is_asked(
+        chain, recording_node, session, tmp_path):
+    """The registry takes no sharded rounds yet (as verify-inclusion --rpc says): the page asks the node nothing."""
+    url, bodies = recording_node
+    case = next(c for c in SHARDED_CASES if c["name"] == "sharded_honest_alice")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    with served(PagePin(registry=chain["spot"], rpc=url, allow_insecure_srs=True)) as page:
+        bodies.clear()
+        session.get(page)
+        shown = check_on_page(session, "alice", path)
+    assert (shown["verdict"], shown["rule"]) == ("INVALID", "registry")
+    assert "does not take sharded rounds yet" in shown["reason"] and bodies == []
+
+
+def test_the_page_shows_a_margin_account_checked_against_the_registry(chain, session, tmp_path):
+    """A borrower's file dropped into the page pinned to the margin registry: their equity and debt with the
+    registered decimals, and the collateral check made with the recorded weights."""
+    case = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice")
+    path = tmp_path / "alice.json"
+    path.write_text(json.dumps(case["file"]), encoding="utf-8")
+    with served(PagePin(registry=chain["margin"], rpc=chain["url"], allow_insecure_srs=True)) as page:
+        session.get(page)
+        shown = check_on_page(session, "alice", path)
+    assert shown["verdict"] == "VALID", shown["reason"]
+    assert shown["balances"]["BTC"] == ["1.00000000", "0.00000000"]
+    assert shown["balances"]["USDT"] == ["0.000000", "50000.000000"]  # equity, debt
+    # 1 BTC at 65,000 USD, 90%: 58,500 USD of collateral for 50,000 USD of debt.
+    assert "58500.00000000 USD, covers your debt, 50000.00000000 USD" in shown["account"]
 
 
 def test_zksolvency_web_serves_the_pinned_page_on_127_0_0_1_only(tmp_path):

@@ -64,10 +64,11 @@ class PagePin:
 
     @staticmethod
     def for_round(vk_digest: str, round_file, allow_insecure_srs: bool = False) -> "PagePin":
-        """A page pinned to ``vk_digest``, with the circuit of ``round_file`` (a round of that key: PinError if not)."""
-        from zksolvency.artifacts import RoundStatement
+        """A page pinned to ``vk_digest``, with the circuit of ``round_file`` (a round of that key, of one shard or
+        several: PinError if not)."""
+        from zksolvency.artifacts import load_round
 
-        statement = RoundStatement.load(round_file)
+        statement = load_round(round_file)
         digest = "0x" + statement.verifying_key.digest().hex()
         if digest != vk_digest:
             raise PinError(f"--round: {round_file} is a round of the key {digest}, not of the pinned {vk_digest}")
@@ -90,8 +91,9 @@ class PagePin:
 
 
 def circuit_description(statement) -> str:
-    """The canonical description of a round's circuit: the text whose Keccak is its key's circuit digest, from
-    which the page verifies the round's proof (the pinned key pins it; the page checks the digest)."""
+    """The canonical description of a round's circuit (a sharded round's: every shard's, one key): the text whose
+    Keccak is its key's circuit digest, from which the page verifies the round's proofs (the pinned key pins it;
+    the page checks the digest)."""
     from zksolvency.circuits.solvency import SolvencyCircuit
 
     return SolvencyCircuit(statement.shape()).cs.canonical_description()

@@ -3,6 +3,7 @@ import { accountKey, recordHash, userPrefix } from "./hashing.js";
 import { FIRST_ASSET_KEY, InclusionError, Rule, checkRecords, isMarginAccount, slotWeights } from "./inclusion.js";
 
 export const DEBT_LABEL = ":debt";
+const BASIS_POINTS = 10000n;
 export const SURPLUS_LABEL = "surplus:";
 
 /** Slot label -> index (spot: asset 1..K) or key (margin: "BTC", "BTC:debt", "surplus:1".."surplus:3"). */
@@ -62,6 +63,25 @@ export function checkIdentity(file, roundId, userId) {
   }
 }
 
+/**
+ * audit.py's shard_of: the index of the shard whose keys the file's records open against. A round of one shard
+ * takes only a file naming none; a sharded round only a file naming one of its shards (Rule.SHARD otherwise).
+ */
+export function shardOf(round, file) {
+  const count = round.shards.length;
+  if (!round.sharded) {
+    if (file.shard !== null) {
+      throw new InclusionError(Rule.SHARD, `the file names shard ${file.shard}; round ${JSON.stringify(round.roundId)} has no shards`);
+    }
+    return 0;
+  }
+  if (file.shard === null || !(file.shard >= 0 && file.shard < count)) {
+    const named = file.shard === null ? "no shard" : `shard ${file.shard}`;
+    throw new InclusionError(Rule.SHARD, `the file names ${named}; round ${JSON.stringify(round.roundId)} has shards 0 to ${count - 1}`);
+  }
+  return file.shard;
+}
+
 /** Every label's units in checked records (each asset in at most one slot); every asset named, 0 if absent. */
 export function balancesOf(records, assetNames, margin) {
   const balances = new Map(assetNames.map((name) => [name, 0n]));
@@ -90,4 +110,26 @@ export function checkInclusion(file, keys, roundId, assetNames, userId) {
   const records = recordsOf(file, assetNames, keys);
   checkRecords(keys, records);
   return balancesOf(records, assetNames, Boolean(keys.weights));
+}
+
+/**
+ * A checked margin account (audit.py's account_summary): equity and debt per asset, and its haircut collateral
+ * and debt in units of 10^-8 USD (collateral rounded down, debt up; the check itself was exact, rule 20), from the
+ * round's key weights (round.json's terms, or the registry's record of them).
+ */
+export function accountSummary(balances, assets, weights) {
+  const scale = 10n ** BigInt(Math.max(...assets.map((a) => a.decimals))) * BASIS_POINTS;
+  let collateral = 0n;
+  let debt = 0n;
+  const equity = new Map();
+  const debts = new Map();
+  assets.forEach((a, j) => {
+    equity.set(a.name, balances.get(a.name) ?? 0n);
+    debts.set(a.name, balances.get(a.name + DEBT_LABEL) ?? 0n);
+    collateral += equity.get(a.name) * weights[FIRST_ASSET_KEY + 2 * j];
+    debt += debts.get(a.name) * -weights[FIRST_ASSET_KEY + 2 * j + 1];
+  });
+  const floorDiv = (x, d) => (x >= 0n ? x / d : -((-x + d - 1n) / d));
+  return { equity, debts, collateralUsdUnits: floorDiv(collateral, scale), debtUsdUnits: -floorDiv(-debt, scale),
+    covered: collateral >= debt };
 }

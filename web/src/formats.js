@@ -1,8 +1,11 @@
-// The inclusion file (format zksolvency-inclusion/2), parsed as strictly as zksolvency/artifacts.py parses it.
+// The inclusion file (format zksolvency-inclusion/2, or /3 with the shard of a sharded round), parsed as strictly as
+// zksolvency/artifacts.py parses it.
 import { FormatError, Float, isWellFormed, parseJson } from "./json.js";
 import { R_MODULUS, bytesToBigInt, hexToBytes } from "./field.js";
 
 export const INCLUSION_FORMAT = "zksolvency-inclusion/2";
+export const SHARDED_INCLUSION_FORMAT = "zksolvency-inclusion/3";
+export const MAX_SHARDS = 1 << 20;
 export const MAX_ROW = 1n << 64n;
 const MAX_DIGITS = 80;
 
@@ -68,13 +71,24 @@ export function decimal(text, where) {
 
 /**
  * An inclusion file's text as { roundId, userId, salt, assets, records: [{ row, slots: [[name|null, units]],
- * proof: [x, y] }] }; FormatError naming the field.
+ * proof: [x, y] }], shard: the shard index (format /3) or null }; FormatError naming the field.
  */
 export function parseInclusionFile(text, where = "inclusion file") {
   const obj = parseJson(text, where);
-  const f = new Fields(obj, where, ["format", "round_id", "user_id", "salt", "assets", "records"]);
-  if (f.text("format") !== INCLUSION_FORMAT) {
-    throw new FormatError(`${where}: format ${JSON.stringify(String(obj.get("format")))} is not ${JSON.stringify(INCLUSION_FORMAT)}`);
+  const sharded = obj instanceof Map && obj.get("format") === SHARDED_INCLUSION_FORMAT;
+  const f = new Fields(obj, where, ["format", "round_id", "user_id", "salt", "assets", "records",
+    ...(sharded ? ["shard"] : [])]);
+  if (![INCLUSION_FORMAT, SHARDED_INCLUSION_FORMAT].includes(f.text("format"))) {
+    throw new FormatError(`${where}: format ${JSON.stringify(String(obj.get("format")))} is not ` +
+      `${JSON.stringify(INCLUSION_FORMAT)} (or ${JSON.stringify(SHARDED_INCLUSION_FORMAT)} for a sharded round)`);
+  }
+  let shard = null;
+  if (sharded) {
+    const index = f.get("shard", "int");
+    if (!(index >= 0n && index < BigInt(MAX_SHARDS))) {
+      throw new FormatError(`${where}: shard must be a whole number from 0 to ${MAX_SHARDS - 1}`);
+    }
+    shard = Number(index);
   }
   const salt = f.hexBytes("salt", 32);
   const records = f.get("records", "list").map((r, i) => {
@@ -95,5 +109,5 @@ export function parseInclusionFile(text, where = "inclusion file") {
     throw new FormatError(`${where}: assets must be a list of distinct names`);
   }
   assets.forEach((a, i) => unicode(a, `${where}: assets[${i}]`));
-  return { roundId: f.text("round_id"), userId: f.text("user_id"), salt, assets, records };
+  return { roundId: f.text("round_id"), userId: f.text("user_id"), salt, assets, records, shard };
 }

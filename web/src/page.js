@@ -7,7 +7,7 @@ import { InclusionError } from "./inclusion.js";
 import { RoundError, roundFromJson } from "./round.js";
 import { roundFromRegistry } from "./registry.js";
 import { verdictOf } from "./verdict.js";
-import { DEBT_LABEL } from "./customer.js";
+import { DEBT_LABEL, accountSummary } from "./customer.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,8 +59,13 @@ async function loadRound(cfg, inclusionText, roundFile) {
   }
   if (cfg.pin?.registry) {
     // Only the round id is read from the file before the check: it is what the registry is asked about.
-    const roundId = parseInclusionFile(inclusionText).roundId;
-    return roundFromRegistry(cfg.pin.rpc, cfg.pin.registry, roundId, cfg.allowInsecureSrs);
+    const file = parseInclusionFile(inclusionText);
+    // As verify-inclusion --rpc: the registry records rounds of one shard only (nothing is asked of the node).
+    if (file.shard !== null) {
+      throw new RoundError("registry", "a sharded round's file: the registry does not take sharded rounds yet " +
+        "(check it on a page pinned to the round's key, with its round.json)");
+    }
+    return roundFromRegistry(cfg.pin.rpc, cfg.pin.registry, file.roundId, cfg.allowInsecureSrs);
   }
   throw new RoundError("pin", "this page was served without a pin (zksolvency web --vk-digest HEX, or --registry ADDR --rpc URL)");
 }
@@ -76,16 +81,22 @@ function showVerdict(cfg, round, userId, verdict) {
   const facts = $("round-facts");
   facts.replaceChildren();
   if (round) {
-    for (const [k, value] of [["Round", round.roundId], ["Time", round.timestamp], ["Rows", String(1n << BigInt(round.keys.logN))]]) {
-      facts.append(element("dt", k), element("dd", value));
+    const shown = [["Round", round.roundId], ["Time", round.timestamp], ["Rows", String(1n << BigInt(round.shards[0].logN))]];
+    if (round.sharded) {
+      shown.push(["Shards", String(round.shards.length)]);
+      if (verdict.valid) shown.push(["Your shard", `${verdict.shard} of ${round.shards.length} (every shard's proof checked)`]);
     }
+    for (const [k, value] of shown) facts.append(element("dt", k), element("dd", value));
   }
   const head = $("balances").tHead;
   const body = $("balances").tBodies[0];
   head.replaceChildren();
   body.replaceChildren();
+  const account = $("account");
+  account.replaceChildren();
   if (verdict.valid) {
-    const margin = Boolean(round.margin);
+    const weights = round.shards[verdict.shard].weights;
+    const margin = Boolean(weights);
     const tr = element("tr");
     tr.append(element("th", "Asset"), element("th", margin ? "Equity" : "Balance"));
     if (margin) tr.append(element("th", "Debt"));
@@ -96,6 +107,16 @@ function showVerdict(cfg, round, userId, verdict) {
       row.append(element("td", a.name), element("td", formatUnits(verdict.balances.get(a.name) ?? 0n, a.decimals)));
       if (margin) row.append(element("td", formatUnits(verdict.balances.get(a.name + DEBT_LABEL) ?? 0n, a.decimals)));
       body.append(row);
+    }
+    if (margin) {
+      // The collateral check (rule 20) was exact; the USD figures are rounded for display only.
+      const summary = accountSummary(verdict.balances, round.assets, weights);
+      const text = [...summary.debts.values()].some((d) => d > 0n)
+        ? `Your collateral after haircuts, ${formatUnits(summary.collateralUsdUnits, 8)} USD, covers your debt, ` +
+          `${formatUnits(summary.debtUsdUnits, 8)} USD (checked exactly).`
+        : "No debt: your balances back no one's loan (weighted 0 in every account's collateral).";
+      account.append(element("span", text));
+      account.dataset.covered = String(summary.covered);
     }
   }
   const against = $("checked-against");

@@ -1,10 +1,11 @@
 // The round's commitment from the registry, through an Ethereum JSON-RPC endpoint the customer chooses.
 // The node is asked for public state only: inclusionContext(round id), the round's RoundSubmitted event (its
-// asset names) and each asset's registered decimals. Nothing about the customer is sent (never the registry's
-// verifyInclusion view, which would send the whole record to whatever node answers).
+// asset names and, in a margin registry, the public inputs holding the key weights), each asset's registered
+// decimals and margin(). Nothing about the customer is sent (never the registry's verifyInclusion view, which
+// would send the whole record to whatever node answers).
 import { bn254 } from "@noble/curves/bn254";
-import { bytesToBigInt, bytesToHex, concat, hexToBytes, keccak256, uintBytes, utf8 } from "./field.js";
-import { InclusionError, Rule } from "./inclusion.js";
+import { R_MODULUS, bytesToBigInt, bytesToHex, concat, hexToBytes, keccak256, uintBytes, utf8 } from "./field.js";
+import { FIRST_ASSET_KEY, InclusionError, Rule } from "./inclusion.js";
 import { RoundError, isDevelopmentKey } from "./round.js";
 
 const selector = (signature) => keccak256(utf8(signature)).slice(0, 4);
@@ -42,6 +43,13 @@ class AbiReader {
     const start = at + 32;
     if (start + length > this.bytes.length) throw new RoundError("registry", `${this.what}: a string past the end`);
     return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes.slice(start, start + length));
+  }
+
+  /** The uint256[] at byte offset `at`. */
+  uintsAt(at) {
+    const count = Number(this.word(at / 32));
+    if (count > 4096) throw new RoundError("registry", `${this.what}: ${count} numbers`);
+    return Array.from({ length: count }, (_, i) => this.word(at / 32 + 1 + i));
   }
 
   /** The string[] at byte offset `at`. */
@@ -95,8 +103,36 @@ function g2Of(words) {
 }
 
 /**
- * The registry's record of `roundId` as { roundId, timestamp, assets, keys, block, development, source }.
- * Rule.ROUND_ID (InclusionError) if the registry holds no such round; RoundError for an answer that is not one.
+ * A margin round's key weights as signed integers, from the public inputs its RoundSubmitted event recorded:
+ * [tag, (value_k, weight_k) for every key k], so the weights sit at 2, 4, ... (onchain.py's _recorded_weights;
+ * the one place the page reads that layout). Nothing else is needed to trust them: the registry made them itself
+ * from the prices and ratios it was given, and a weight other than the proof's fails the opening of every slot
+ * that uses it.
+ */
+export function recordedWeights(roundId, inputs, assetCount) {
+  if (inputs.length !== 1 + 2 * (FIRST_ASSET_KEY + 2 * assetCount)) {
+    throw new RoundError("registry", `the registry's record of margin round ${JSON.stringify(roundId)} holds no ` +
+      `weights of its ${assetCount} assets`);
+  }
+  return inputs.filter((_, i) => i >= 2 && i % 2 === 0).map((w) => (w > R_MODULUS / 2n ? w - R_MODULUS : w));
+}
+
+/** Whether the registry takes margin rounds (its margin() answers true); a registry without margin() takes spot rounds. */
+async function takesMarginRounds(rpcUrl, registry, fetchFn) {
+  try {
+    const answer = new AbiReader(await rpc(rpcUrl, "eth_call", [{ to: registry, data: "0x" + bytesToHex(selector("margin()")) }, "latest"], fetchFn), "margin");
+    return answer.word(0) === 1n;
+  } catch (e) {
+    if (!(e instanceof RoundError) || e.message.startsWith("cannot reach")) throw e;
+    return false;
+  }
+}
+
+/**
+ * The registry's record of `roundId` as { roundId, timestamp, assets, shards: [keys], sharded, block,
+ * development, source }: onchain.py's recorded_round and chain_keys. A margin registry's rounds carry the key
+ * weights it recorded. Rule.ROUND_ID (InclusionError) if the registry holds no such round; RoundError for an
+ * answer that is not one.
  */
 export async function roundFromRegistry(rpcUrl, registry, roundId, allowInsecureSrs, fetchFn = globalThis.fetch) {
   if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new RoundError("pin", `${registry} is not a contract address`);
@@ -121,6 +157,7 @@ export async function roundFromRegistry(rpcUrl, registry, roundId, allowInsecure
   if (!Array.isArray(logs) || logs.length !== 1) {
     throw new RoundError("registry", `the registry recorded round ${JSON.stringify(roundId)} in block ${block}, but that block holds ${logs?.length} records of it`);
   }
+  // RoundSubmitted's data: roundId, privateTotals, assets, publicInputs, proofHash (roundKey is the topic).
   const event = new AbiReader(logs[0].data, "RoundSubmitted");
   const names = event.stringsAt(Number(event.word(2)));
   if (BigInt(names.length) !== assetCount) {
@@ -131,26 +168,19 @@ export async function roundFromRegistry(rpcUrl, registry, roundId, allowInsecure
     const info = new AbiReader(await rpc(rpcUrl, "eth_call", [{ to: registry, data: callWithString("assetOf(string)", name) }, "latest"], fetchFn), "assetOf");
     assets.push({ name, decimals: Number(info.word(1)) });
   }
-  // A margin registry (one whose margin() answers true) records its rounds' key weights beside the commitment;
-  // the page does not read them yet, so it refuses such a round rather than check it as a spot round. A
-  // registry without margin() takes spot rounds only.
-  let margin = false;
-  try {
-    const answer = new AbiReader(await rpc(rpcUrl, "eth_call", [{ to: registry, data: "0x" + bytesToHex(selector("margin()")) }, "latest"], fetchFn), "margin");
-    margin = answer.word(0) === 1n;
-  } catch (e) {
-    if (!(e instanceof RoundError) || e.message.startsWith("cannot reach")) throw e;
-  }
-  if (margin) {
-    throw new RoundError("registry", "this registry takes margin rounds, which the page checks only from round.json " +
-      "for now: use a page pinned to the round's key (zksolvency web --vk-digest HEX --round FILE)");
-  }
+  // A registry takes one kind of round: a margin registry's rounds are checked with the weights it recorded (a
+  // spot file's labels are then equity keys whose weights its records do not open to; a margin file's labels
+  // are unknown to a spot round: the same rules refuse both, as in Python).
+  const margin = await takesMarginRounds(rpcUrl, registry, fetchFn);
+  const weights = margin ? recordedWeights(roundId, event.uintsAt(Number(event.word(3))), names.length) : null;
   const development = isDevelopmentKey({ insecure: false, tauG2 });
   if (development && !allowInsecureSrs) {
     throw new RoundError("pin", "the registry's verifier was made with an insecure development SRS (the page was not served with --allow-insecure-srs)");
   }
   const keys = { logN, slots: Number(slots), assetCount: Number(assetCount), commitment: [x, y], gamma,
-    g1: G1.BASE, g2, tauG2, weights: null };
+    g1: G1.BASE, g2, tauG2, weights };
   const timestamp = new Date(Number(time) * 1000).toISOString().replace(".000Z", "Z");
-  return { roundId, timestamp, assets, margin: null, keys, block, development, source: "registry" };
+  // The registry records rounds of one shard only. A sharded round's record would list each shard's keys here
+  // (commitment and gamma per shard, from the shard's record), with sharded: true; the check is then unchanged.
+  return { roundId, timestamp, assets, shards: [keys], sharded: false, block, development, source: "registry" };
 }

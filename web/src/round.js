@@ -1,10 +1,11 @@
 // A round.json as the page reads it, checked as zksolvency/audit.py's verify_round checks it: the key is the
 // pinned one (and a development key only where allowed), the public inputs are the statement's, and the proof
-// verifies (plonk.js, from the circuit's description the page was served with). Then the inclusion keys:
-// the proof's commitment and gamma, the key's G2 points, and a margin round's weights.
+// verifies (plonk.js, from the circuit's description the page was served with); a sharded round's shards add up
+// and every shard's proof verifies under its shard tag. Then the inclusion keys of each shard: the proof's
+// commitment and gamma, the key's G2 points, and a margin round's weights.
 import { bn254 } from "@noble/curves/bn254";
 import { FormatError, parseJson } from "./json.js";
-import { Fields, decimal } from "./formats.js";
+import { Fields, MAX_SHARDS, decimal } from "./formats.js";
 import {
   Q_MODULUS, R_MODULUS, bytesToBigInt, bytesToHex, concat, equalBytes, keccak256, uintBytes, utf8,
 } from "./field.js";
@@ -12,10 +13,14 @@ import { FIRST_ASSET_KEY, SURPLUS_WORDS, SURPLUS_WORD_BITS } from "./inclusion.j
 import { PROTOCOL_DOMAIN, ProofError, verifyProof } from "./plonk.js";
 
 export const ROUND_FORMAT = "zksolvency-round/1";
+export const SHARDED_ROUND_FORMAT = "zksolvency-sharded-round/1";
 export const ROUND_DOMAIN = utf8("zksolvency/round/v2");
+export const SHARD_DOMAIN = utf8("zksolvency/shard/v1");
 // The fields of round.json besides "totals" (public mode) or "reserves" (private mode), and a margin round's.
 const ROUND_FIELDS = ["format", "round_id", "timestamp", "mode", "assets", "slots", "log_n", "n", "public_inputs",
   "inclusion_commitment", "proof", "verifying_key"];
+// What every shard of a sharded round shares, stated once (artifacts.py's SHARED_FIELDS).
+const SHARED_FIELDS = ["format", "round_id", "timestamp", "mode", "assets", "slots", "log_n", "n", "verifying_key"];
 export const DEV_TAU_DOMAIN = utf8("zksolvency/dev-srs/tau");
 export const DEV_SEED = "zksolvency-dev";
 const BASIS_POINTS = 10000n;
@@ -145,20 +150,33 @@ export function statementInputs(tag, values, privateTotals, weights, debts) {
   return [tag, ...keyValues.flatMap((v, k) => [v, ((weights[k] % R_MODULUS) + R_MODULUS) % R_MODULUS])];
 }
 
+/** The tag shard `index` of `count` proves under (zksolvency/hashing.py's shard_tag; count > 1). */
+export function shardTag(tag, index, count) {
+  return bytesToBigInt(keccak256(concat(SHARD_DOMAIN, uintBytes(tag, 32), uintBytes(index, 4), uintBytes(count, 4)))) %
+    R_MODULUS;
+}
+
 /**
- * A round.json's text as { roundId, timestamp, assets: [{name, decimals}], margin, keys, vkDigest, development }.
+ * A round.json's text (format zksolvency-round/1, or zksolvency-sharded-round/1) as { roundId, timestamp, assets:
+ * [{name, decimals}], margin, shards: [keys of each shard, in index order], sharded, vkDigest, development }.
  * `pin`: { vkDigest: "0x..", circuit: description } (required: the key a round file carries is the exchange's
  * own), and `allowInsecureSrs`. RoundError: "pin" if the key is not the pinned one (or a development key not
- * allowed), "proof" if the statement is not what the proof proves.
+ * allowed), "proof" if the statement is not what the proof proves (or, sharded, the shards do not add up).
+ * Every shard's proof is verified: a customer's verdict is about the round, not only their shard.
  */
 export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json") {
   const obj = parseJson(text, where);
   if (!(obj instanceof Map)) throw new FormatError(`${where}: expected a JSON object`);
-  // Exactly the fields of the round's mode (artifacts.py's RoundStatement.from_json).
+  const sharded = obj.get("format") === SHARDED_ROUND_FORMAT;
+  // Exactly the fields of the round's mode (artifacts.py's RoundStatement.from_json, ShardedStatement.from_json).
   const privateMode = obj.get("mode") === "private";
+  const valuesName = privateMode ? "reserves" : "totals";
   const marginFields = obj.has("prices") ? ["quote", "prices", "collateral_ratios_bps", ...(privateMode ? [] : ["debts"])] : [];
-  const f = new Fields(obj, where, [...ROUND_FIELDS, privateMode ? "reserves" : "totals", ...marginFields]);
-  if (f.text("format") !== ROUND_FORMAT) throw new FormatError(`${where}: format is not ${ROUND_FORMAT}`);
+  const f = new Fields(obj, where, [...(sharded ? SHARED_FIELDS : ROUND_FIELDS), valuesName, ...marginFields,
+    ...(sharded ? ["shard_count", "shards"] : [])]);
+  if (f.text("format") !== (sharded ? SHARDED_ROUND_FORMAT : ROUND_FORMAT)) {
+    throw new FormatError(`${where}: format is not ${ROUND_FORMAT} (or ${SHARDED_ROUND_FORMAT})`);
+  }
   const roundId = f.text("round_id");
   const timestamp = f.text("timestamp");
   if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(timestamp)) {
@@ -180,9 +198,22 @@ export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json")
   if (!(logN >= 0 && logN <= 28) || f.get("n", "int") !== 1n << BigInt(logN)) {
     throw new FormatError(`${where}: n must be 2^log_n with log_n <= 28`);
   }
-  const publicInputs = f.get("public_inputs", "list").map((x, i) => decimal(x, `${where}: public_inputs[${i}]`));
-  const commitment = g1FromBytes(f.hexBytes("inclusion_commitment", 64), `${where}: inclusion_commitment`);
-  const proof = f.hexBytes("proof");
+  const perAsset = (fields, key, parse) => {
+    const raw = fields.get(key, "dict");
+    if (raw.size !== assets.length || !assets.every((a) => raw.has(a.name))) {
+      throw new FormatError(`${fields.where}: ${key} must name every asset exactly once`);
+    }
+    return assets.map((a) => parse(raw.get(a.name), `${fields.where}: ${key}.${a.name}`));
+  };
+  // What each proof states: the round's own (one shard), or every shard's, listed in index order.
+  const statements = (sharded ? shardEntries(f, where, privateMode, marginFields.length > 0) : [f]).map((sf) => ({
+    where: sf.where,
+    values: perAsset(sf, sharded && privateMode ? "allocation" : valuesName, decimal),
+    debts: marginFields.includes("debts") ? perAsset(sf, "debts", decimal) : null,
+    publicInputs: sf.get("public_inputs", "list").map((x, i) => decimal(x, `${sf.where}: public_inputs[${i}]`)),
+    commitment: g1FromBytes(sf.hexBytes("inclusion_commitment", 64), `${sf.where}: inclusion_commitment`),
+    proof: sf.hexBytes("proof"),
+  }));
   const vkFields = new Fields(f.get("verifying_key", "dict"), `${where}: verifying_key`);
   const vk = parseVerifyingKey(vkFields.hexBytes("bytes"));
   const vkDigest = hex(vk.digest);
@@ -208,57 +239,90 @@ export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json")
   }
   let weights = null;
   let terms = null;
-  const perAsset = (key, parse) => {
-    const raw = f.get(key, "dict");
-    if (raw.size !== assets.length || !assets.every((a) => raw.has(a.name))) {
-      throw new FormatError(`${where}: ${key} must name every asset exactly once`);
-    }
-    return assets.map((a) => parse(raw.get(a.name), `${where}: ${key}.${a.name}`));
-  };
   if (margin) {
     const quote = new Fields(f.get("quote", "dict"), `${where}: quote`, ["name", "decimals"]);
     if (quote.text("name") !== "USD" || quote.get("decimals", "int") !== 8n) {
       throw new FormatError(`${where}: quote must be {"name": "USD", "decimals": 8}`);
     }
-    const prices = perAsset("prices", (v, at) => {
+    const prices = perAsset(f, "prices", (v, at) => {
       const p = decimal(v, at);
       if (p === 0n || p >= 1n << 64n) throw new FormatError(`${at}: a price must be positive and below 2^64 units`);
       return p;
     });
-    const ratios = perAsset("collateral_ratios_bps", (v, at) => {
+    const ratios = perAsset(f, "collateral_ratios_bps", (v, at) => {
       if (typeof v !== "bigint" || v < 0n || v > BASIS_POINTS) throw new FormatError(`${at} must be 0 to 10000 basis points`);
       return v;
     });
     weights = marginWeights(prices, ratios, assets.map((a) => a.decimals));
     terms = { prices, ratios };
   }
-  // The round's proof, from its circuit's description (bound to the pinned key by its digest).
+  if (sharded) {
+    checkShardSums(assets, statements, perAsset(f, valuesName, decimal),
+      marginFields.includes("debts") ? perAsset(f, "debts", decimal) : null, privateMode);
+  }
+  // Every proof, from its circuit's description (bound to the pinned key by its digest).
   if (!pin.circuit) {
     throw new RoundError("pin", "this page was served without its circuit's description (zksolvency web --round)");
   }
-  let gamma;
-  {
-    const values = perAsset(mode === "private" ? "reserves" : "totals", decimal);
-    const debts = margin && mode === "public" ? perAsset("debts", decimal) : null;
-    const expected = statementInputs(roundTag(roundId, timestamp, assets), values, mode === "private", weights, debts);
-    if (expected.length !== publicInputs.length || expected.some((x, i) => x !== publicInputs[i])) {
-      throw new RoundError("proof", "the public inputs are not the round tag (round id, time, asset names and " +
-        "decimals) and the stated values");
+  const tag = roundTag(roundId, timestamp, assets);
+  const shards = statements.map((st, i) => {
+    const shardOf = statements.length > 1 ? `shard ${i} of ${statements.length}: ` : "";
+    const shardTagOrTag = statements.length > 1 ? shardTag(tag, i, statements.length) : tag;
+    const expected = statementInputs(shardTagOrTag, st.values, mode === "private", weights, st.debts);
+    if (expected.length !== st.publicInputs.length || expected.some((x, k) => x !== st.publicInputs[k])) {
+      throw new RoundError("proof", `${shardOf}the public inputs are not the round tag (round id, time, asset names ` +
+        `and decimals${statements.length > 1 ? ", shard and shard count" : ""}) and the stated values`);
     }
     let verified;
     try {
-      verified = verifyProof(pin.circuit, vk, publicInputs, proof);
+      verified = verifyProof(pin.circuit, vk, st.publicInputs, st.proof);
     } catch (e) {
-      if (e instanceof ProofError) throw new RoundError("proof", `the round's proof does not verify: ${e.message}`);
+      if (e instanceof ProofError) throw new RoundError("proof", `${shardOf}the round's proof does not verify: ${e.message}`);
       throw e;
     }
     const shown = verified.advice.get("inclusion");
-    if (!shown || shown[0] !== commitment[0] || shown[1] !== commitment[1]) {
-      throw new RoundError("proof", "the inclusion commitment is not the proof's");
+    if (!shown || shown[0] !== st.commitment[0] || shown[1] !== st.commitment[1]) {
+      throw new RoundError("proof", `${shardOf}the inclusion commitment is not the proof's`);
     }
-    gamma = verified.gamma;
+    return { logN, slots, assetCount: assets.length, commitment: st.commitment, gamma: verified.gamma, g1: vk.g1Point,
+      g2: vk.g2, tauG2: vk.tauG2, weights };
+  });
+  return { roundId, timestamp, assets, margin: terms, shards, sharded, vkDigest, development, source: "round" };
+}
+
+/** A sharded round's `shards`: M >= 2 entries, shard i at place i, each with exactly its own fields. */
+function shardEntries(f, where, privateMode, margin) {
+  const count = f.get("shard_count", "int");
+  const listed = f.get("shards", "list");
+  if (!(count >= 2n && count <= BigInt(MAX_SHARDS)) || BigInt(listed.length) !== count) {
+    throw new FormatError(`${where}: shard_count must be 2 to ${MAX_SHARDS} and the number of shards listed`);
   }
-  const keys = { logN, slots, assetCount: assets.length, commitment, gamma, g1: vk.g1Point, g2: vk.g2, tauG2: vk.tauG2,
-    weights };
-  return { roundId, timestamp, assets, margin: terms, keys, vkDigest, development, source: "round" };
+  return listed.map((entry, i) => {
+    const at = `${where}: shards[${i}]`;
+    const ef = new Fields(entry, at, ["shard", privateMode ? "allocation" : "totals", "public_inputs",
+      "inclusion_commitment", "proof", ...(margin && !privateMode ? ["debts"] : [])]);
+    if (ef.get("shard", "int") !== BigInt(i)) {
+      throw new FormatError(`${at}: field "shard" must be ${i} (the shards are listed in index order)`);
+    }
+    return ef;
+  });
+}
+
+/**
+ * audit.py's check_shard_sums: public totals (and debts) are the shards' sums; private allocations sum to at most
+ * the reserves, so the liabilities each shard proves within its allocation sum to at most the reserves.
+ */
+function checkShardSums(assets, statements, values, debts, privateMode) {
+  assets.forEach((a, j) => {
+    const parts = statements.reduce((sum, st) => sum + st.values[j], 0n);
+    if (privateMode && parts > values[j]) {
+      throw new RoundError("proof", `the shards' allocations of ${a.name} sum to more than its reserves`);
+    }
+    if (!privateMode && parts !== values[j]) {
+      throw new RoundError("proof", `the ${a.name} total is not the sum of the shards' totals`);
+    }
+    if (debts && statements.reduce((sum, st) => sum + st.debts[j], 0n) !== debts[j]) {
+      throw new RoundError("proof", `the ${a.name} debt total is not the sum of the shards' debt totals`);
+    }
+  });
 }

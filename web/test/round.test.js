@@ -22,10 +22,11 @@ function refusal(text, pin, allow = true) {
   return ["VALID", ""];
 }
 
-for (const path of ["inclusion/round.json", "web/margin_round.json", "web/private_round.json"]) {
+for (const path of ["inclusion/round.json", "web/margin_round.json", "web/private_round.json", "web/sharded_round.json",
+  "web/sharded_private_round.json"]) {
   test(`${path}: the proof verifies in the browser's module`, () => {
     const round = roundFromJson(read(path), pinOf(path), true);
-    assert.equal(typeof round.keys.gamma, "bigint");
+    assert.equal(typeof round.shards[0].gamma, "bigint");
     assert.match(refusal(read(path), { vkDigest: PINS[path] })[1], /without its circuit's description/);
   });
 }
@@ -90,5 +91,23 @@ test("a margin round.json with other prices, ratios or quote is refused", () => 
     const [got, message] = refusal(JSON.stringify(obj), pin);
     assert.equal(got, rule, message);
     assert.match(message, reason);
+  }
+});
+
+// Sharded round files a cheating exchange could write (tests/vectors/web/sharded_forged_rounds.json, the table
+// tests/test_web.py drives the Python verifier with): each refused with the same words.
+for (const c of JSON.parse(read("web/sharded_forged_rounds.json"))) {
+  test(`a sharded round.json with ${c.name.replaceAll("_", " ")} is refused (${c.verdict})`, () => {
+    const path = c.source === "public" ? "web/sharded_round.json" : "web/sharded_private_round.json";
+    const [got, message] = refusal(JSON.stringify(c.round), pinOf(path));
+    assert.equal(got, c.verdict, message);
+    assert.match(message, new RegExp(c.reason));
+  });
+}
+
+test("the honest sharded rounds verify every shard, under the one pinned key", () => {
+  for (const path of ["web/sharded_round.json", "web/sharded_private_round.json"]) {
+    assert.deepEqual(refusal(read(path), pinOf(path)), ["VALID", ""]);
+    assert.equal(refusal(read(path), pinOf("inclusion/round.json"))[0], "pin");
   }
 });

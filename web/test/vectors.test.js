@@ -1,4 +1,5 @@
-// Every vector of the Python table, checked by the page's module: the same verdict (Rule) as verifier/inclusion.py.
+// Every vector of the Python tables, checked by the page's module: the same verdict (Rule) as verifier/inclusion.py
+// and audit.py's shard_of (a sharded round's files against their shards).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -17,6 +18,7 @@ const tables = [
   ["spot", "inclusion/round.json", "inclusion/cases.json"],
   ["margin", "web/margin_round.json", "web/margin_cases.json"],
   ["private", "web/private_round.json", "web/private_cases.json"],
+  ["sharded", "web/sharded_round.json", "web/sharded_cases.json"],
 ];
 
 for (const [kind, roundPath, casesPath] of tables) {
@@ -44,4 +46,25 @@ test("balances are the file's units under the round's names", () => {
   assert.equal(got.balances.get("BTC"), 50000000n);
   assert.equal(got.balances.get("ETH"), 2000000000n);
   assert.equal(got.balances.get("RAW"), 0n);
+});
+
+test("a sharded round's file names its shard, and the verdict says which", () => {
+  const round = roundFromJson(read("web/sharded_round.json"),
+    { vkDigest: PINS["web/sharded_round.json"], circuit: CIRCUITS["web/sharded_round.json"] }, true);
+  assert.equal(round.sharded, true);
+  assert.equal(round.shards.length, 3);
+  assert.equal(new Set(round.shards.map((k) => k.commitment[0])).size, 3); // a commitment per shard
+  for (const c of parseJson(read("web/sharded_cases.json"), "cases").filter((c) => c.get("verdict") === "VALID")) {
+    const got = verdictOf(toJsonText(c.get("file")), round, c.get("user_id"));
+    assert.equal(got.shard, Number(c.get("file").get("shard")));
+  }
+});
+
+test("a sharded round's file against a round of one shard, and a round of one's against a sharded round: SHARD", () => {
+  const sharded = roundFromJson(read("web/sharded_round.json"),
+    { vkDigest: PINS["web/sharded_round.json"], circuit: CIRCUITS["web/sharded_round.json"] }, true);
+  const spot = parseJson(read("inclusion/cases.json"), "cases").find((c) => c.get("name") === "honest_one_record");
+  const got = verdictOf(toJsonText(spot.get("file")), { ...sharded, roundId: spot.get("file").get("round_id") }, "alice");
+  assert.equal(got.rule, "SHARD", got.reason);
+  assert.match(got.reason, /names no shard; round .* has shards 0 to 2/);
 });

@@ -1,5 +1,6 @@
 // The page module's verdict on every case of a table, against a registry through a JSON-RPC endpoint:
 //   node chain_verdicts.mjs RPC_URL REGISTRY CASES.json   -> {"case name": "VALID" | rule name, ...} on stdout
+//   (CASES.json "-": the table on stdin)
 // (tests/test_web.py runs it against anvil, beside the Python chain path.)
 import { readFileSync } from "node:fs";
 import { parseJson, toJsonText } from "../src/json.js";
@@ -11,7 +12,7 @@ import { FormatError } from "../src/json.js";
 
 const [rpcUrl, registry, casesPath] = process.argv.slice(2);
 const out = {};
-for (const c of parseJson(readFileSync(casesPath, "utf8"), casesPath)) {
+for (const c of parseJson(readFileSync(casesPath === "-" ? 0 : casesPath, "utf8"), casesPath)) {
   const text = toJsonText(c.get("file"));
   let verdict;
   try {
