@@ -60,6 +60,7 @@ abstract contract SolvencyRegistryBase {
     uint256 internal constant RECORD_HASH = 13;
     uint256 internal constant PROOF_POINT = 14;
     uint256 internal constant OPENING = 15;
+    uint256 internal constant SHARD = 21;
 
     address public immutable owner;
     ISolvencyVerifier public immutable verifier;
@@ -139,6 +140,7 @@ abstract contract SolvencyRegistryBase {
     error UnknownAsset(string name);
     error ReserveExists(string asset, address holder);
     error BadInput(string what);
+    error ShardedRound(uint256 shardCount);
 
     constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) {
         owner = msg.sender;
@@ -340,6 +342,13 @@ abstract contract SolvencyRegistryBase {
         emit RoundSubmitted(roundId, key, privateTotals, names, inputs, keccak256(proof));
     }
 
+    /// @dev A round word without a commitment: no round (UnknownRound), or a sharded round's, whose commitments
+    ///      are its shards' (ShardedRound: the caller must name a shard).
+    function _refuseUnrecorded(uint256 word) internal pure {
+        if (word == 0) revert UnknownRound();
+        revert ShardedRound(uint32(word));
+    }
+
     function _store(bytes32 key, bytes calldata proof, uint256 gamma, uint256 assetCount) internal {
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
@@ -350,7 +359,7 @@ abstract contract SolvencyRegistryBase {
     function roundOf(string calldata roundId) public view returns (RoundView memory out) {
         Round storage round = rounds[keccak256(bytes(roundId))];
         uint256 word = round.commitment;
-        if (word == 0) revert UnknownRound();
+        if (word & PRESENT == 0) _refuseUnrecorded(word);
         (uint256 x, uint256 y) = _decompress(word);
         out = RoundView(x, y, round.gamma, round.blockNumber, round.timestamp, round.assetCount);
     }
@@ -582,6 +591,192 @@ contract SolvencyRegistry is SolvencyRegistryBase {
         _record(roundId, proof, inputs, true, names);
     }
 
+    // ------------------------------------------------------------------ sharded rounds
+
+    // A sharded round's word in `rounds` has no commitment (PRESENT clear, SHARDED set): it holds the shard count M,
+    // how many shards have verified and the mode; the round's gamma word holds its tag, the third word the block and
+    // time of opening and K. Each shard's record is a round record of its own (shardRounds), made when it verifies.
+    uint256 internal constant SHARDED = 1 << 253;
+    uint256 internal constant VERIFIED_AT = 32; // bits 32..63: the shards verified so far
+    uint256 internal constant PRIVATE_BIT = 1 << 64;
+    uint256 internal constant MAX_SHARDS = 1 << 20; // as zksolvency.shards
+
+    mapping(bytes32 => mapping(uint256 => Round)) internal shardRounds; // round key -> shard index -> record
+    // Public mode: per asset, the round's total less the totals of the shards verified so far (never negative).
+    mapping(bytes32 => uint256[]) internal unsummed;
+    // Private mode: keccak256 of each shard's allocation (its K reserves inputs), fixed at opening.
+    mapping(bytes32 => mapping(uint256 => bytes32)) internal allocationHash;
+
+    /// The round's labels and M; `values` the totals (public) or the reserves read at opening (private), and in
+    /// private mode every shard's allocation (M rows of K, shard by shard).
+    event ShardedRoundOpened(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
+                             uint256 shardCount, uint256[] values, uint256[] allocations);
+    event ShardSubmitted(bytes32 indexed roundKey, uint256 indexed shard, uint256[] publicInputs, bytes32 proofHash);
+    event ShardedRoundComplete(string roundId, bytes32 indexed roundKey);
+
+    error BadShard(uint256 shard, uint256 shardCount);
+    error ShardExists(uint256 shard);
+    error NotAllocation(uint256 shard);
+    // asset: an index 1..K. The shards' totals pass the round's, or the last shard's leave some of it unsummed.
+    error ShardTotalsNotRound(uint256 asset);
+    error AllocationsPastReserves(uint256 asset);
+    error NotSharded();
+    error RoundNotComplete(uint256 verified, uint256 shardCount);
+
+    /// @notice Open a round of M shards with public totals: the round's total per asset, which the shards' totals
+    ///         must sum to exactly (each shard's proof then comes with submitShard, in any order).
+    function openShardedRound(string calldata roundId, string calldata timestamp, string[] calldata names,
+                              uint256 shardCount, uint256[] calldata totals) external onlyOwner {
+        if (totals.length != names.length) revert BadInput("a total for every asset");
+        bytes32 key = _open(roundId, timestamp, names, shardCount, false);
+        unsummed[key] = totals;
+        emit ShardedRoundOpened(roundId, key, false, names, shardCount, totals, new uint256[](0));
+    }
+
+    /// @notice Open a round of M shards with private totals: the registry reads each asset's reserves itself and
+    ///         requires the shards' allocations (M rows of K, shard by shard) to sum to at most them per asset.
+    ///         Each shard then proves its liabilities at most its allocation (its reserves input).
+    function openPrivateShardedRound(string calldata roundId, string calldata timestamp, string[] calldata names,
+                                     uint256 shardCount, uint256[] calldata allocations) external onlyOwner {
+        uint256 k = names.length;
+        if (allocations.length / shardCount != k || allocations.length % shardCount != 0) {
+            revert BadInput("an allocation of every asset for every shard");
+        }
+        bytes32 key = _open(roundId, timestamp, names, shardCount, true);
+        uint256[] memory reserveNow = new uint256[](k);
+        for (uint256 j = 0; j < k; j++) {
+            if (assets[keccak256(bytes(names[j]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
+            reserveNow[j] = reserveUnits(names[j]);
+            uint256 sum;
+            for (uint256 i = 0; i < shardCount; i++) sum += allocations[i * k + j];
+            if (sum > reserveNow[j]) revert AllocationsPastReserves(j + 1);
+        }
+        for (uint256 i = 0; i < shardCount; i++) {
+            allocationHash[key][i] = keccak256(abi.encodePacked(allocations[i * k:(i + 1) * k]));
+        }
+        emit ShardedRoundOpened(roundId, key, true, names, shardCount, reserveNow, allocations);
+    }
+
+    function _open(string calldata roundId, string calldata timestamp, string[] calldata names, uint256 shardCount,
+                   bool privateTotals) internal returns (bytes32 key) {
+        key = keccak256(bytes(roundId));
+        if (rounds[key].commitment != 0) revert RoundExists(roundId);
+        if (shardCount < 2 || shardCount > MAX_SHARDS) revert BadInput("a sharded round has 2 to 2^20 shards");
+        if (names.length > type(uint32).max) revert BadInput("asset count");
+        uint256 tag = roundTag(roundId, timestamp, names);
+        rounds[key] = Round(SHARDED | (privateTotals ? PRIVATE_BIT : 0) | shardCount, tag, uint64(block.number),
+                            uint64(block.timestamp), uint32(names.length));
+    }
+
+    /// @dev The tag shard `index` of `shardCount` proves under (zksolvency.hashing.shard_tag).
+    function _shardTag(uint256 tag, uint256 index, uint256 shardCount) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encodePacked("zksolvency/shard/v1", tag, uint32(index), uint32(shardCount)))) % R;
+    }
+
+    /// @notice Record shard `index` of an opened round: its proof verifies under the shard's tag with `values`, its
+    ///         totals (public: added to the round's sums, refused if a sum would pass the round's total, and at the
+    ///         last shard required to reach it) or its allocation (private: the one fixed at opening). Each shard
+    ///         once; the round is complete, with ShardedRoundComplete, when every shard has verified.
+    function submitShard(string calldata roundId, uint256 index, bytes calldata proof, uint256[] calldata values)
+        external
+        onlyOwner
+    {
+        bytes32 key = keccak256(bytes(roundId));
+        Round storage round = rounds[key];
+        uint256 word = round.commitment;
+        if (word == 0) revert UnknownRound();
+        if (word & SHARDED == 0) revert NotSharded();
+        uint256 count = uint32(word);
+        if (index >= count) revert BadShard(index, count);
+        Round storage shard = shardRounds[key][index];
+        if (shard.commitment != 0) revert ShardExists(index);
+        if (values.length != round.assetCount) revert BadInput("a value for every asset");
+        uint256 verified = uint32(word >> VERIFIED_AT) + 1;
+        if (word & PRIVATE_BIT != 0) {
+            if (keccak256(abi.encodePacked(values)) != allocationHash[key][index]) revert NotAllocation(index);
+        } else {
+            _addShardTotals(key, values, verified == count);
+        }
+        uint256[] memory inputs = new uint256[](values.length + 1);
+        inputs[0] = _shardTag(round.gamma, index, count);
+        for (uint256 j = 0; j < values.length; j++) inputs[j + 1] = values[j];
+        _storeShard(shard, proof, inputs);
+        round.commitment = (word & ~(uint256(type(uint32).max) << VERIFIED_AT)) | (verified << VERIFIED_AT);
+        emit ShardSubmitted(key, index, inputs, keccak256(proof));
+        if (verified == count) emit ShardedRoundComplete(roundId, key);
+    }
+
+    /// @dev Public mode: take a shard's totals off what the round's totals leave; the last shard must take it all.
+    function _addShardTotals(bytes32 key, uint256[] calldata totals, bool last) internal {
+        uint256[] storage left = unsummed[key];
+        for (uint256 j = 0; j < totals.length; j++) {
+            uint256 rest = left[j];
+            if (totals[j] > rest || (last && totals[j] != rest)) revert ShardTotalsNotRound(j + 1);
+            if (totals[j] != 0) left[j] = rest - totals[j];
+        }
+    }
+
+    /// @dev Verify a shard's proof (the verifier reverts on any failure) and store its record.
+    function _storeShard(Round storage shard, bytes calldata proof, uint256[] memory inputs) internal {
+        uint256 gamma = verifier.verifyProofGamma(proof, inputs);
+        uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
+        uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
+        shard.commitment = x | ((y & 1) << 255) | PRESENT;
+        shard.gamma = gamma;
+        shard.blockNumber = uint64(block.number);
+        shard.timestamp = uint64(block.timestamp);
+        shard.assetCount = uint32(inputs.length - 1);
+    }
+
+    /// @notice A sharded round's state: M, the shards verified so far, the mode, whether it is complete, the block
+    ///         it was opened in, and (public mode) per asset the round's total less the shards' totals so far.
+    function shardedRoundOf(string calldata roundId)
+        external
+        view
+        returns (uint256 shardCount, uint256 verified, bool privateTotals, bool complete, uint64 openedBlock,
+                 uint256[] memory unsummedTotals)
+    {
+        bytes32 key = keccak256(bytes(roundId));
+        Round storage round = rounds[key];
+        uint256 word = round.commitment;
+        if (word == 0) revert UnknownRound();
+        if (word & SHARDED == 0) revert NotSharded();
+        shardCount = uint32(word);
+        verified = uint32(word >> VERIFIED_AT);
+        return (shardCount, verified, word & PRIVATE_BIT != 0, verified == shardCount, round.blockNumber, unsummed[key]);
+    }
+
+    /// @notice Whether shard `index` of a sharded round has verified.
+    function shardVerified(string calldata roundId, uint256 index) external view returns (bool) {
+        return shardRounds[keccak256(bytes(roundId))][index].commitment != 0;
+    }
+
+    /// @notice inclusionContext for shard `index` of a complete sharded round: that shard's record (what its
+    ///         customers check against); reverts for a round not complete (RoundNotComplete) or a shard it does not
+    ///         have (BadShard).
+    function shardInclusionContext(string calldata roundId, uint256 index)
+        external
+        view
+        returns (RoundView memory round, uint256 n, uint256 slots, uint256[4] memory g2, uint256[4] memory tauG2)
+    {
+        Round storage shard = _completeShard(keccak256(bytes(roundId)), index);
+        (uint256 x, uint256 y) = _decompress(shard.commitment);
+        round = RoundView(x, y, shard.gamma, shard.blockNumber, shard.timestamp, shard.assetCount);
+        return (round, domainSize, slotsPerRecord, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
+    }
+
+    /// @dev Shard `index`'s record, the round complete (every shard verified); reverts otherwise.
+    function _completeShard(bytes32 key, uint256 index) internal view returns (Round storage) {
+        uint256 word = rounds[key].commitment;
+        if (word == 0) revert UnknownRound();
+        if (word & SHARDED == 0) revert NotSharded();
+        uint256 count = uint32(word);
+        if (index >= count) revert BadShard(index, count);
+        uint256 verified = uint32(word >> VERIFIED_AT);
+        if (verified != count) revert RoundNotComplete(verified, count);
+        return shardRounds[key][index];
+    }
+
     // ------------------------------------------------------------------ inclusion
 
     /// @notice Whether a user's records, in index order, are in the round: every rule of
@@ -598,7 +793,38 @@ contract SolvencyRegistry is SolvencyRegistryBase {
     function inclusionFailure(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
                               uint256[] calldata slots, uint256[] calldata proofs) public view returns (uint256) {
         Round storage round = rounds[keccak256(bytes(roundId))];
-        if (round.commitment == 0) revert UnknownRound();
+        if (round.commitment & PRESENT == 0) _refuseUnrecorded(round.commitment);
+        return _spotFailure(round, rows, recordHashes, slots, proofs);
+    }
+
+    /// @notice verifyInclusion for a customer of shard `shard` of a sharded round, against that shard's commitment.
+    ///         The round must be complete (RoundNotComplete otherwise: a customer's verdict is about the round, and
+    ///         until every shard has verified the round's sums are not shown); a shard index the round does not
+    ///         have gives false (rule 21, SHARD), like any malformed input.
+    function verifyInclusion(string calldata roundId, uint256 shard, uint256[] calldata rows,
+                             uint256[] calldata recordHashes, uint256[] calldata slots, uint256[] calldata proofs)
+        external
+        view
+        returns (bool)
+    {
+        return inclusionFailure(roundId, shard, rows, recordHashes, slots, proofs) == VALID;
+    }
+
+    /// @notice The first rule a sharded round's customer's records break, or VALID (verifyInclusion with a shard).
+    function inclusionFailure(string calldata roundId, uint256 shard, uint256[] calldata rows,
+                              uint256[] calldata recordHashes, uint256[] calldata slots, uint256[] calldata proofs)
+        public
+        view
+        returns (uint256)
+    {
+        bytes32 key = keccak256(bytes(roundId));
+        uint256 word = rounds[key].commitment;
+        if (word & SHARDED != 0 && shard >= uint32(word)) return SHARD;
+        return _spotFailure(_completeShard(key, shard), rows, recordHashes, slots, proofs);
+    }
+
+    function _spotFailure(Round storage round, uint256[] calldata rows, uint256[] calldata recordHashes,
+                          uint256[] calldata slots, uint256[] calldata proofs) internal view returns (uint256) {
         uint256 code = _shapeFailure(rows, recordHashes, slots, proofs);
         if (code == VALID) code = _canonicalFailure(rows, slots, round.assetCount);
         if (code == VALID) code = _hashOrPointFailure(recordHashes, proofs);

@@ -37,12 +37,12 @@ def _account(variable: str):
 @clean_errors
 def deploy_command(round_dir, rpc, allow_insecure_srs, as_json):
     """Deploy the verifier of the round's circuit shape and a registry bound to it (key: ZKSOLVENCY_PRIVATE_KEY)."""
-    from zksolvency.artifacts import RoundStatement
+    from zksolvency.artifacts import load_round
     from zksolvency.onchain import deploy_round_contracts
     from zksolvency.verifier.development import is_development_key
     from zksolvency.round import ROUND_FILE
 
-    statement = RoundStatement.load(round_dir / ROUND_FILE)
+    statement = load_round(round_dir / ROUND_FILE)  # a sharded round's shards share one shape: one verifier
     if is_development_key(statement.verifying_key) and not allow_insecure_srs:
         raise click.ClickException("the round was made with an insecure development SRS (use --allow-insecure-srs)")
     owner = _account(OWNER_KEY)
@@ -122,15 +122,32 @@ def register_feed_command(registry_address, rpc, asset, feed, max_age, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clean_errors
 def publish_command(round_dir, rpc, registry_address, as_json):
-    """Submit the round to the registry (key: ZKSOLVENCY_PRIVATE_KEY); a refused round exits non-zero with the reason."""
-    from zksolvency.artifacts import RoundStatement
-    from zksolvency.onchain import publish, registry_contract
+    """Submit the round to the registry (key: ZKSOLVENCY_PRIVATE_KEY); a refused round exits non-zero with the reason.
+
+    A sharded round is opened, then each shard is submitted in a transaction of its own; a rerun skips what the
+    registry already holds."""
+    from zksolvency.artifacts import ShardedStatement, load_round
+    from zksolvency.onchain import publish, publish_sharded, registry_contract, sharded_state
     from zksolvency.round import ROUND_FILE
 
-    statement = RoundStatement.load(round_dir / ROUND_FILE)
+    statement = load_round(round_dir / ROUND_FILE)
     owner = _account(OWNER_KEY)
     w3 = _connect(rpc)
     registry = registry_contract(w3, registry_address)
+    if isinstance(statement, ShardedStatement):
+        def heard(what, receipt):
+            _progress(f"{what}: block {receipt['blockNumber']}, {receipt['gasUsed']} gas")
+
+        sent = publish_sharded(w3, registry, owner, statement, heard)
+        state = sharded_state(registry, statement.round_id)
+        result = {"round_id": statement.round_id, "shard_count": state.shard_count, "verified": state.verified,
+                  "complete": state.complete, "gas_used": sum(r["gasUsed"] for _, r in sent),
+                  "transactions": [{"what": what, "tx": "0x" + r["transactionHash"].hex(), "block": r["blockNumber"],
+                                    "gas_used": r["gasUsed"]} for what, r in sent]}
+        _emit(result, as_json, f"round {statement.round_id!r}: {state.verified} of {state.shard_count} shards "
+                               f"recorded{' (complete)' if state.complete else ''}; {len(sent)} transactions "
+                               f"now, {result['gas_used']} gas")
+        return
     receipt = publish(w3, registry, owner, statement)
     result = {"tx": "0x" + receipt["transactionHash"].hex(), "block": receipt["blockNumber"],
               "gas_used": receipt["gasUsed"]}
@@ -152,11 +169,11 @@ def audit_deployment_command(rpc, registry_address, srs_path, round_file, as_jso
     to it: audited once, the registry then pins every customer's check against it (verify-inclusion --rpc)."""
     import sys
 
-    from zksolvency.artifacts import RoundStatement
+    from zksolvency.artifacts import load_round
     from zksolvency.onchain import audit_deployment
     from zksolvency.prover.srs import SRS
 
-    statement = RoundStatement.load(round_file)
+    statement = load_round(round_file)
     srs = SRS.load(srs_path)
     w3 = _connect(rpc)
     _progress("regenerating and compiling the verifier, reading the deployed code")

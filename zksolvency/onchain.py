@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from zksolvency.artifacts import RoundStatement
+from zksolvency.artifacts import RoundStatement, ShardedStatement
 from zksolvency.chain import CONTRACTS, ChainError, compile_solidity, send
 from zksolvency.constants import R_MODULUS
 from zksolvency.circuits.solvency import SolvencyCircuit, SolvencyShape
@@ -84,7 +84,8 @@ def compiled_registry(margin: bool) -> dict:
     return compiled
 
 
-# The margin registry's code at OPTIMIZER_RUNS exceeds the limit; at 200 runs it fits.
+# Both registries' code at OPTIMIZER_RUNS exceeds the limit (the spot one since it takes sharded rounds); at 200
+# runs each fits.
 REGISTRY_RUNS = (OPTIMIZER_RUNS, 200, 1)
 
 
@@ -187,10 +188,8 @@ def register_price_feed(w3, registry, owner, asset: str, feed: str, max_age: int
     return _transact(w3, registry, owner, fn, f"the price feed of {asset!r}")
 
 
-def publish(w3, registry, owner, statement: RoundStatement):
-    """Submit the round; in private mode the registry reads the reserves of its registered assets, in the units
-    it registered, which must be the round's. A margin round's prices must be its assets' feeds' latest answers
-    where the registry has feeds. Returns the receipt."""
+def _check_publishable(registry, statement) -> None:
+    """ChainError unless the registry takes the round's kind and holds its assets in the round's units."""
     margin = statement.margin is not None
     if takes_margin_rounds(registry) != margin:
         kind = "margin" if margin else "spot"
@@ -201,6 +200,16 @@ def publish(w3, registry, owner, statement: RoundStatement):
             raise ChainError(f"the registry has no asset {a.name!r}: register it before publishing")
         if decimals != a.decimals:
             raise ChainError(f"the round counts {a.name} with {a.decimals} decimals, the registry with {decimals}")
+
+
+def publish(w3, registry, owner, statement: RoundStatement):
+    """Submit the round; in private mode the registry reads the reserves of its registered assets, in the units
+    it registered, which must be the round's. A margin round's prices must be its assets' feeds' latest answers
+    where the registry has feeds. Returns the receipt. (A sharded round: ``publish_sharded``.)"""
+    if isinstance(statement, ShardedStatement):
+        raise ChainError("a sharded round is published shard by shard (publish_sharded)")
+    _check_publishable(registry, statement)
+    margin = statement.margin is not None
     names = [a.name for a in statement.assets]
     if margin:
         terms = (list(statement.margin.prices), list(statement.margin.ratios))
@@ -216,6 +225,73 @@ def publish(w3, registry, owner, statement: RoundStatement):
         fn = registry.functions.submitRound(statement.round_id, statement.timestamp, statement.proof, names,
                                             list(statement.values))
     return _transact(w3, registry, owner, fn, "the round")
+
+
+@dataclass(frozen=True)
+class ShardedState:
+    """A sharded round as the registry holds it (``shardedRoundOf``)."""
+
+    shard_count: int
+    verified: int
+    private_totals: bool
+    complete: bool
+    opened_block: int
+    unsummed: tuple  # public mode: per asset, the round's total less the verified shards' totals
+
+
+def sharded_state(registry, round_id: str) -> ShardedState | None:
+    """The registry's state of a sharded round, None if it holds no round of that id; ChainError if it holds a round
+    of one shard under that id."""
+    try:
+        count, verified, private, complete, block, unsummed = registry.functions.shardedRoundOf(round_id).call()
+        return ShardedState(count, verified, private, complete, block, tuple(unsummed))
+    except Exception as e:
+        reason = _reason(e)
+        if reason == "UnknownRound":
+            return None
+        raise ChainError(f"cannot read sharded round {round_id!r} from the registry: {reason}") from None
+
+
+def publish_sharded(w3, registry, owner, statement: ShardedStatement, on_sent=None) -> list:
+    """Open the sharded round on the registry (its M and its totals, or in private mode its allocations, which the
+    registry checks against the reserves it reads) and submit every shard, one transaction each. Resumable: a
+    round already opened is checked for its M and mode, and a shard already recorded is skipped. Returns
+    [(what, receipt)] of the transactions sent ("open", "shard i"); ``on_sent(what, receipt)`` hears each."""
+    if statement.margin is not None:
+        raise ChainError("the registry does not take sharded margin rounds yet (verify the round with "
+                         "`zksolvency verify`)")
+    _check_publishable(registry, statement)
+    names = [a.name for a in statement.assets]
+    shards = statement.shard_statements
+    count = len(shards)
+    sent = []
+
+    def send_and_note(what, fn, refusal):
+        receipt = _transact(w3, registry, owner, fn, refusal)
+        sent.append((what, receipt))
+        if on_sent is not None:
+            on_sent(what, receipt)
+
+    state = sharded_state(registry, statement.round_id)
+    if state is None:
+        if statement.private_totals:
+            allocations = [v for shard in shards for v in shard.values]
+            fn = registry.functions.openPrivateShardedRound(statement.round_id, statement.timestamp, names, count,
+                                                            allocations)
+        else:
+            fn = registry.functions.openShardedRound(statement.round_id, statement.timestamp, names, count,
+                                                     list(statement.values))
+        send_and_note("open", fn, f"the opening of round {statement.round_id!r}")
+    elif (state.shard_count, state.private_totals) != (count, statement.private_totals):
+        mode = "private" if state.private_totals else "public"
+        raise ChainError(f"the registry holds round {statement.round_id!r} opened with {state.shard_count} shards "
+                         f"({mode} totals), not this round's {count}")
+    for i, shard in enumerate(shards):
+        if registry.functions.shardVerified(statement.round_id, i).call():
+            continue
+        fn = registry.functions.submitShard(statement.round_id, i, shard.proof, list(shard.values))
+        send_and_note(f"shard {i}", fn, f"shard {i} of {count}")
+    return sent
 
 
 def _reason(e: Exception) -> str:
@@ -272,12 +348,17 @@ def margin_inclusion_calldata(records, weights) -> tuple:
     return (account, rows, hashes, slots, proofs), [w % R_MODULUS for w in weights]
 
 
-def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool = True, weights=None) -> tuple:
+def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool = True, weights=None,
+                            shard: int | None = None) -> tuple:
     """(the Rule the view reports, the gas estimate of its ``verifyInclusion`` or None) for a user's records;
-    ``weights``: a margin round's key weights as it recorded them (``chain_keys``)."""
+    ``weights``: a margin round's key weights as it recorded them (``chain_keys``); ``shard``: the shard of a
+    sharded round the records open against (the views that take it)."""
     from zksolvency.verifier.inclusion import Rule
 
-    if weights is None:
+    if shard is not None:
+        args = (shard,) + inclusion_calldata(records)
+        failure, verify = registry.functions.inclusionFailure, registry.functions.verifyInclusion
+    elif weights is None:
         args = inclusion_calldata(records)
         failure, verify = registry.functions.inclusionFailure, registry.functions.verifyInclusion
     else:
@@ -291,26 +372,56 @@ def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool 
     return Rule(code), gas
 
 
-def recorded_round(registry, round_id: str) -> dict:
+def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
     """The registry's record of a round with what checks against it need; InclusionError (Rule.ROUND_ID) if the
-    registry holds no round of that id."""
+    registry holds no round of that id.
+
+    ``shard``: the shard a customer's file names (None for a round of one shard). The record is then that shard's,
+    of a complete sharded round: Rule.ROUND_ID for a round not complete (the registry's views refuse it), Rule.SHARD
+    for a file naming no shard of a sharded round, a shard of a round of one shard, or a shard index the round
+    does not have.
+    """
     from zksolvency.verifier.inclusion import InclusionError, Rule
 
     try:
-        (x, y, gamma, block, timestamp, assets), n, slots, g2, tau = (
-            registry.functions.inclusionContext(round_id).call())
+        if shard is None:
+            (x, y, gamma, block, timestamp, assets), n, slots, g2, tau = (
+                registry.functions.inclusionContext(round_id).call())
+        else:
+            (x, y, gamma, block, timestamp, assets), n, slots, g2, tau = (
+                registry.functions.shardInclusionContext(round_id, shard).call())
     except Exception as e:
-        if _reason(e) == "UnknownRound":
+        reason = _reason(e)
+        if reason == "UnknownRound":
             raise InclusionError(Rule.ROUND_ID, f"the registry holds no round {round_id!r}") from None
-        raise ChainError(f"cannot read round {round_id!r} from the registry: {_reason(e)}") from None
-    names, private, inputs = _recorded_names(registry, round_id, block)
+        if reason.startswith("ShardedRound("):
+            raise InclusionError(Rule.SHARD, f"the registry holds round {round_id!r} as a sharded round of "
+                                             f"{reason[13:-1]} shards; the file names no shard") from None
+        if reason == "NotSharded":
+            raise InclusionError(Rule.SHARD, f"the file names shard {shard}; the registry holds round "
+                                             f"{round_id!r} as a round of one shard") from None
+        if reason.startswith("BadShard("):
+            raise InclusionError(Rule.SHARD, f"the file names shard {shard}; the registry's round {round_id!r} "
+                                             f"has no such shard ({reason})") from None
+        if reason.startswith("RoundNotComplete("):
+            raise InclusionError(Rule.ROUND_ID, f"the registry's round {round_id!r} is not complete "
+                                                f"({reason}): not every shard has verified") from None
+        raise ChainError(f"cannot read round {round_id!r} from the registry: {reason}") from None
+    if shard is None:
+        names, private, inputs = _recorded_names(registry, round_id, block)
+        count = 1
+    else:
+        state = sharded_state(registry, round_id)
+        names, private, inputs = _recorded_names(registry, round_id, state.opened_block, sharded=True)
+        count = state.shard_count
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
     margin = takes_margin_rounds(registry)
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
             "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names, "private": private,
             "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names},
-            "margin": margin, "weights": _recorded_weights(round_id, inputs, assets) if margin else None}
+            "margin": margin, "weights": _recorded_weights(round_id, inputs, assets) if margin else None,
+            "shard": shard, "shard_count": count}
 
 
 def _recorded_weights(round_id: str, inputs, assets: int) -> tuple:
@@ -324,30 +435,32 @@ def _recorded_weights(round_id: str, inputs, assets: int) -> tuple:
     return tuple(w - R_MODULUS if w > R_MODULUS // 2 else w for w in inputs[2::2])
 
 
-def _recorded_names(registry, round_id: str, block: int) -> tuple:
+def _recorded_names(registry, round_id: str, block: int, sharded: bool = False) -> tuple:
     """(asset names in index order, whether the totals are private, the public inputs) of a round, from its
-    RoundSubmitted event."""
+    RoundSubmitted event; a sharded round (``sharded``): (names, private, the totals or the reserves read) from its
+    ShardedRoundOpened event."""
     from zksolvency.verifier.transcript import keccak256
 
     key = keccak256(round_id.encode("utf-8"))
+    event = registry.events.ShardedRoundOpened if sharded else registry.events.RoundSubmitted
     try:
-        logs = registry.events.RoundSubmitted().get_logs(from_block=block, to_block=block,
-                                                         argument_filters={"roundKey": key})
+        logs = event().get_logs(from_block=block, to_block=block, argument_filters={"roundKey": key})
     except Exception as e:
         raise ChainError(f"cannot read the registry's record of round {round_id!r}: {_reason(e)}") from None
     if len(logs) != 1:
         raise ChainError(f"the registry recorded round {round_id!r} in block {block}, but that block holds "
                          f"{len(logs)} records of it")
     args = logs[0]["args"]
-    return list(args["assets"]), bool(args["privateTotals"]), list(args["publicInputs"])
+    return list(args["assets"]), bool(args["privateTotals"]), list(args["values" if sharded else "publicInputs"])
 
 
-def recorded_keys(registry, round_id: str, expected=None) -> tuple:
+def recorded_keys(registry, round_id: str, expected=None, shard: int | None = None) -> tuple:
     """(InclusionKeys of the round the registry recorded, the record: ``recorded_round``); ``expected``: a
-    verified round's keys, which the record must equal (InclusionError otherwise)."""
+    verified round's keys, which the record must equal (InclusionError otherwise); ``shard``: the shard a
+    customer's file names (the keys are then that shard's)."""
     from zksolvency.verifier.inclusion import InclusionError, Rule
 
-    recorded = recorded_round(registry, round_id)
+    recorded = recorded_round(registry, round_id, shard)
     keys = chain_keys(recorded)
     if expected is not None and keys != expected:
         differ = [f for f in ("log_n", "slots", "asset_count", "commitment", "gamma", "g1", "g2", "tau_g2", "weights")
@@ -360,8 +473,9 @@ def recorded_keys(registry, round_id: str, expected=None) -> tuple:
 class ViewCheck:
     """Decide on a user's records through the registry's ``inclusionFailure`` view; ``gas`` its estimate."""
 
-    def __init__(self, registry, round_id: str, measure_gas: bool = True):
+    def __init__(self, registry, round_id: str, measure_gas: bool = True, shard: int | None = None):
         self.registry, self.round_id, self.measure_gas, self.gas = registry, round_id, measure_gas, None
+        self.shard = shard
 
     def __call__(self, keys, records) -> None:
         from zksolvency.verifier.inclusion import InclusionError, Rule, check_shape
@@ -370,7 +484,7 @@ class ViewCheck:
         # S - 1 in the next from S and S, so the shape is checked before it (its empty case too, for one verdict).
         check_shape(keys, records)
         rule, self.gas = check_inclusion_onchain(self.registry, self.round_id, records, self.measure_gas,
-                                                 keys.weights)
+                                                 keys.weights, self.shard)
         if rule != Rule.VALID:
             raise InclusionError(rule, f"the registry's view refuses the records ({rule.name})")
 
