@@ -291,16 +291,10 @@ def test_check_shard_sums_is_the_one_rule_for_sums(public_round, tmp_path):
         check_shard_sums(statement)
 
 
-def test_the_registry_refuses_a_sharded_round_clearly(public_round):
+def test_one_statement_is_not_read_from_a_sharded_file(public_round):
     d, _, _, _ = public_round
-    with pytest.raises(ArtifactError, match="registry does not take sharded rounds yet"):
+    with pytest.raises(ArtifactError, match=f"a round of {SHARDS} shards, not the statement of one"):
         RoundStatement.load(d / "public" / "round.json")
-    env = {"ZKSOLVENCY_PRIVATE_KEY": "0x" + "11" * 32}
-    for args in (("publish", d / "public", "--rpc", "http://127.0.0.1:9", "--registry", "0x" + "00" * 20),
-                 ("deploy", d / "public", "--rpc", "http://127.0.0.1:9", "--allow-insecure-srs")):
-        result = run(*args, ok=False, env=env)
-        assert result.exit_code == 1 and "registry does not take sharded rounds yet" in result.stderr
-        assert "Traceback" not in result.output
 
 
 def test_public_artifacts_hold_no_id_salt_or_balance(public_round):

@@ -472,3 +472,22 @@ def test_cli_deploys_publishes_resumably_and_audits_a_sharded_round(chain, publi
     audit = json.loads(run("audit-deployment", "--rpc", url, "--registry", addresses["registry"], "--srs",
                            tmp / "srs.bin", "--round", out_dir / "round.json", "--json").stdout)
     assert audit["matches"]
+    # A customer checks their file against the chain alone, and through the registry's view; a file whose shard
+    # the exchange changed is refused: another shard's commitment does not open it, a shard the round lacks is rule 21.
+    ledger = public[2]
+    uid = ledger.user_ids[5]
+    run("inclusion", out_dir, "--user", uid, "--out", tmp / "u.json")
+    for extra in ([], ["--onchain"]):
+        out = json.loads(run("verify-inclusion", tmp / "u.json", "--user-id", uid, "--rpc", url, "--registry",
+                             addresses["registry"], "--json", *extra).stdout)
+        assert out["valid"] and out["balances"]
+    both = json.loads(run("verify-inclusion", tmp / "u.json", "--user-id", uid, "--rpc", url, "--registry",
+                          addresses["registry"], "--round", out_dir / "round.json", "--allow-insecure-srs",
+                          "--srs", tmp / "srs.bin", "--json").stdout)
+    assert both["valid"]
+    data = json.loads((tmp / "u.json").read_text(encoding="utf-8"))
+    for shard, rule in (((data["shard"] + 1) % SHARDS, "OPENING"), (SHARDS, "SHARD")):
+        (tmp / "moved.json").write_text(json.dumps({**data, "shard": shard}), encoding="utf-8")
+        out = json.loads(run("verify-inclusion", tmp / "moved.json", "--user-id", uid, "--rpc", url, "--registry",
+                             addresses["registry"], "--json", ok=False).stdout)
+        assert out["valid"] is False and out["rule"] == rule, out

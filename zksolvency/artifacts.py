@@ -171,13 +171,13 @@ class RoundStatement:
 
     @staticmethod
     def load(path) -> "RoundStatement":
-        """A round of one shard (the only kind the registry takes yet: a sharded round is refused, saying so)."""
+        """A round of one shard; a sharded round's file is refused, saying so (``load_round`` reads both)."""
         path = Path(path)
         obj = _load_json(path, "round file")
         if isinstance(obj, dict) and obj.get("format") == SHARDED_ROUND_FORMAT:
             count = obj.get("shard_count")
-            raise ArtifactError(f"{path}: a round of {count} shards; the registry does not take sharded rounds yet "
-                                "(verify it with `zksolvency verify`)")
+            raise ArtifactError(f"{path}: a round of {count} shards, not the statement of one (read it with "
+                                "load_round)")
         return RoundStatement.from_json(obj, str(path))
 
     @staticmethod

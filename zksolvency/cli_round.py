@@ -335,10 +335,6 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
         raise click.UsageError("--unpinned goes with --round (against the chain alone, the registry is the pin)")
     inclusion = InclusionFile.load(inclusion_file)
     statement = load_round(round_file) if round_file is not None else None
-    if rpc is not None and (inclusion.shard is not None or (statement is not None and
-                                                            len(statement.shard_statements) > 1)):
-        raise click.ClickException("a sharded round: the registry does not take sharded rounds yet (check the file "
-                                   "with --round round.json)")
     round_id = statement.round_id if statement is not None else inclusion.round_id
     report = {"round_id": round_id, "user_id": user_id, "pin": _pin_report(pin, registry_address)}
     where = []
@@ -358,7 +354,7 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
             from zksolvency.onchain import ViewCheck, recorded_keys, registry_contract
 
             registry = registry_contract(_connect(rpc), registry_address)
-            keys, recorded = recorded_keys(registry, round_id, keys)
+            keys, recorded = recorded_keys(registry, round_id, keys, inclusion.shard)
             if pin is not None and pin.kind != "none":
                 audit_registry(registry, recorded, statement, pin)
             if statement is None:
@@ -370,7 +366,7 @@ def verify_inclusion_command(inclusion_file, user_id, round_file, rpc, registry_
                 "registry's own audit (audit-deployment)"
             where.append(f"registry {registry.address} (recorded in block {recorded['block']}; its verifier "
                          f"{audited})")
-        final = ViewCheck(registry, round_id) if onchain else None
+        final = ViewCheck(registry, round_id, shard=inclusion.shard) if onchain else None
         balances = check_inclusion(inclusion, keys, round_id, names, user_id, final)
     except (VerificationError, InclusionError) as e:
         from zksolvency.audit import PinError
