@@ -318,13 +318,15 @@ def recording_node(chain):
 
 def _python_chain_verdict(url, address, case) -> tuple:
     """(verify-inclusion --rpc's verdict on a case, its reason): the Python chain path (onchain.recorded_keys, with
-    a margin registry's recorded weights), then the same check as against a round file."""
+    a margin registry's recorded weights, or the record of the shard the file names), then the same check as
+    against a round file."""
     from zksolvency.chain import connect
     from zksolvency.onchain import recorded_keys, registry_contract
 
     try:
         inclusion = InclusionFile.from_json(case["file"], "case")
-        keys, recorded = recorded_keys(registry_contract(connect(url), address), inclusion.round_id)
+        keys, recorded = recorded_keys(registry_contract(connect(url), address), inclusion.round_id,
+                                       shard=inclusion.shard)
         check_inclusion(inclusion, keys, inclusion.round_id, recorded["assets"], case["user_id"])
         return "VALID", ""
     except ArtifactError as e:
@@ -433,19 +435,182 @@ def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_th
     assert set().union(*(_seen(b, case["file"]) for b in bodies)) == set()
 
 
-def test_a_sharded_rounds_file_is_refused_against_a_registry_before_the_node_is_asked(
-        chain, recording_node, session, tmp_path):
-    """The registry takes no sharded rounds yet (as verify-inclusion --rpc says): the page asks the node nothing."""
+# ----------------------------------------------------------------- a sharded round on the registry
+
+
+@pytest.fixture(scope="module")
+def sharded_chain(chain):
+    """The sharded vectors' round (3 shards) on the anvil of ``chain``: "complete", a SolvencyRegistry of its shape
+    holding it with every shard verified, and "incomplete", one more registry bound to the same verifier holding it
+    opened with shard 0 alone verified (as a cheating or a stalled exchange leaves it)."""
+    from eth_account import Account
+
+    from zksolvency.chain import connect, deploy
+    from zksolvency.onchain import (_transact, compile_round_contracts, deploy_round_contracts, publish_sharded,
+                                    register_round_assets, registry_contract)
+
+    w3, owner = connect(chain["url"]), Account.from_key(OWNER_KEY)
+    statement = load_round(SHARDED_ROUND)
+    compiled = compile_round_contracts(statement)
+    deployment = deploy_round_contracts(w3, owner, statement, compiled)
+    complete = registry_contract(w3, deployment.registry)
+    register_round_assets(w3, complete, owner, statement)
+    publish_sharded(w3, complete, owner, statement)
+    incomplete = registry_contract(w3, deploy(w3, compiled["SolvencyRegistry"], owner, deployment.verifier,
+                                              statement.slots))
+    register_round_assets(w3, incomplete, owner, statement)
+    names, first = [a.name for a in statement.assets], statement.shards[0]
+    _transact(w3, incomplete, owner, incomplete.functions.openShardedRound(
+        statement.round_id, statement.timestamp, names, len(statement.shards), list(statement.values)), "open")
+    _transact(w3, incomplete, owner, incomplete.functions.submitShard(
+        statement.round_id, 0, first.proof, list(first.values)), "shard 0")
+    return {**chain, "complete": complete.address, "incomplete": incomplete.address}
+
+
+def _as_shard(case, shard, name):
+    """A round of one shard's file presented as shard ``shard``'s (format /3), as a cheating exchange could."""
+    return {**case, "name": name, "verdict": None,
+            "file": {**case["file"], "format": "zksolvency-inclusion/3", "shard": shard}}
+
+
+def _sharded_chain_cases() -> list:
+    """(registry, round file, case with its verdict against that registry): every case of the sharded table against
+    the registry holding the round complete (the verdict it has against round.json: a file moved to another shard,
+    a shard past the last, no shard, ...), and what a cheating exchange could serve besides: an honest file while
+    not every shard has verified (ROUND_ID), a one-shard round's file naming a shard (SHARD), and a sharded file
+    against a margin registry, which takes no sharded rounds ("registry", as verify-inclusion --rpc stops)."""
+    spot = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
+    margin = next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice")
+    alice = next(c for c in SHARDED_CASES if c["name"] == "sharded_honest_alice")
+    return [("complete", SHARDED_ROUND, c) for c in SHARDED_CASES] + [
+        ("incomplete", SHARDED_ROUND, {**alice, "name": "sharded_round_not_complete", "verdict": "ROUND_ID"}),
+        ("spot", SPOT_ROUND, {**_as_shard(spot, 0, "one_shard_round_file_naming_shard_0"), "verdict": "SHARD"}),
+        ("spot", SPOT_ROUND, {**_as_shard(spot, 1, "one_shard_round_file_naming_shard_1"), "verdict": "SHARD"}),
+        ("margin", MARGIN_ROUND, {**_as_shard(margin, 0, "margin_file_naming_a_shard"), "verdict": "registry"})]
+
+
+SHARDED_CHAIN_CASES = _sharded_chain_cases()
+# The Python paths that read the registry alone, as the page does (tests/inclusion_paths.py's sharded_paths).
+REGISTRY_PATHS = ("chain", "view")
+
+
+def _python_sharded_chain_verdicts(url, address, round_file, case) -> dict:
+    """Each registry path's verdict on a case (sharded_paths: the shard the file names, that shard's record); a
+    ChainError, with which verify-inclusion --rpc stops (no rule), is the page's "registry"."""
+    from inclusion_paths import sharded_paths, verdict
+
+    from zksolvency.chain import ChainError, connect
+    from zksolvency.onchain import registry_contract
+
+    paths = sharded_paths(load_round(round_file), {}, registry_contract(connect(url), address), measure_gas=False)
+    out = {}
+    for name in REGISTRY_PATHS:
+        try:
+            out[name] = verdict(lambda: paths[name](case["file"], case["user_id"]))
+        except ChainError:
+            out[name] = "registry"
+    return out
+
+
+def test_the_pages_module_against_a_sharded_round_on_the_registry_reaches_pythons_verdict(sharded_chain):
+    """Every sharded case against the registry: the page's module (web/tools/chain_verdicts.mjs) and every Python
+    path that reads the registry alone reach the case's verdict."""
+    url = sharded_chain["url"]
+    for kind in dict.fromkeys(k for k, _, _ in SHARDED_CHAIN_CASES):
+        cases = [c for k, _, c in SHARDED_CHAIN_CASES if k == kind]
+        got = _page_module_chain_verdicts(url, sharded_chain[kind], cases)
+        assert got == {c["name"]: c["verdict"] for c in cases}, kind
+        for k, round_file, case in SHARDED_CHAIN_CASES:
+            if k == kind:
+                python = _python_sharded_chain_verdicts(url, sharded_chain[kind], round_file, case)
+                assert python == dict.fromkeys(REGISTRY_PATHS, case["verdict"]), (case["name"], python)
+
+
+def _requests_told(bodies) -> list:
+    """What each request told the node, decoded: ("eth_call", registry, function, its arguments) or ("eth_getLogs",
+    registry, topics, from block, to block); an unknown function or method fails the test."""
+    from eth_abi import decode
+
+    from zksolvency.verifier.transcript import keccak256
+
+    views = {"margin()": [], "inclusionContext(string)": ["string"], "shardInclusionContext(string,uint256)":
+             ["string", "uint256"], "shardedRoundOf(string)": ["string"], "assetOf(string)": ["string"]}
+    by_selector = {keccak256(f.encode())[:4].hex(): (f, types) for f, types in views.items()}
+    told = []
+    for body in bodies:
+        request = json.loads(body.split(" ", 1)[1])
+        params = request["params"]
+        if request["method"] == "eth_call":
+            assert params[1] == "latest" and set(params[0]) == {"to", "data"}, params
+            data = bytes.fromhex(params[0]["data"][2:])
+            function, types = by_selector[data[:4].hex()]
+            told.append(("eth_call", params[0]["to"].lower(), function, decode(types, data[4:])))
+        else:
+            assert request["method"] == "eth_getLogs" and len(params) == 1, request
+            f = params[0]
+            assert set(f) == {"address", "fromBlock", "toBlock", "topics"}, f
+            told.append(("eth_getLogs", f["address"].lower(), tuple(f["topics"]), int(f["fromBlock"], 16),
+                         int(f["toBlock"], 16)))
+    return told
+
+
+PAGE_SHARDED_CASES = [(k, r, c) for k, r, c in SHARDED_CHAIN_CASES if c["name"] in (
+    "sharded_honest_alice", "sharded_honest_frank", "sharded_another_shard", "sharded_shard_past_the_last",
+    "sharded_no_shard", "sharded_round_not_complete", "one_shard_round_file_naming_shard_0",
+    "margin_file_naming_a_shard")]
+
+
+@pytest.mark.parametrize("kind, round_file, case", PAGE_SHARDED_CASES, ids=[c["name"] for _, _, c in PAGE_SHARDED_CASES])
+def test_the_page_checks_a_sharded_rounds_file_against_its_shards_record_telling_the_node_nothing_of_the_customer(
+        kind, round_file, case, sharded_chain, recording_node, session, tmp_path):
+    """A file dropped into the page pinned to the registry: the verdict (and for a refusal Python's reason), the
+    shard shown; the node is told the registry, the round id (and its Keccak), the file's shard index and what the
+    registry itself recorded (blocks, asset names), nothing else."""
     url, bodies = recording_node
-    case = next(c for c in SHARDED_CASES if c["name"] == "sharded_honest_alice")
-    path = tmp_path / "alice.json"
+    address = sharded_chain[kind]
+    path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
-    with served(PagePin(registry=chain["spot"], rpc=url, allow_insecure_srs=True)) as page:
+    with served(PagePin(registry=address, rpc=url, allow_insecure_srs=True)) as page:
         bodies.clear()
         session.get(page)
-        shown = check_on_page(session, "alice", path)
-    assert (shown["verdict"], shown["rule"]) == ("INVALID", "registry")
-    assert "does not take sharded rounds yet" in shown["reason"] and bodies == []
+        shown = check_on_page(session, case["user_id"], path)
+    assert shown["rule"] == case["verdict"], shown["reason"]
+    file = case["file"]
+    if case["verdict"] == "VALID":
+        assert f"{file['shard']} of 3" in shown["text"] and "registry verified every shard" in shown["text"]
+    elif case["verdict"] == "registry":
+        assert "does not take sharded margin rounds" in shown["reason"]
+    else:  # Python's reason on its chain path, in the page's words (names quoted as JSON, not as repr)
+        python, reason = _python_chain_verdict(sharded_chain["url"], address, case)
+        assert python == case["verdict"] and reason.replace("'", '"') in shown["reason"].replace("'", '"')
+    _assert_told_only_the_registry_the_round_and_the_shard(sharded_chain["url"], bodies, address, file,
+                                                           {a.name for a in load_round(round_file).assets})
+
+
+def _assert_told_only_the_registry_the_round_and_the_shard(url, bodies, address, file, names) -> None:
+    """Every request names the registry, and carries nothing but the file's round id (or its Keccak), its shard
+    index, the registry's own record (an asset name it recorded for the round, the one block holding the round's
+    event) or nothing: no id, salt, row or balance, in any encoding."""
+    from zksolvency.chain import connect
+    from zksolvency.verifier.transcript import keccak256
+
+    told = _requests_told(bodies)
+    assert told, "the page asked the node nothing"
+    key = "0x" + keccak256(file["round_id"].encode()).hex()
+    w3 = connect(url)
+    for request in told:
+        assert request[1] == address.lower(), request
+        if request[0] == "eth_getLogs":
+            topics, first, last = request[2:]
+            assert topics[1] == key and first == last, request
+            logs = w3.eth.get_logs({"address": w3.to_checksum_address(address), "fromBlock": first, "toBlock": last,
+                                    "topics": list(topics)})
+            assert len(logs) == 1, request  # the block the registry recorded the round's event in
+        elif request[2] == "assetOf(string)":
+            assert request[3][0] in names, request
+        else:
+            assert request[3][:1] in ((), (file["round_id"],)) and request[3][1:] in ((), (file.get("shard"),)), request
+
 
 
 def test_the_page_shows_a_margin_account_checked_against_the_registry(chain, session, tmp_path):
