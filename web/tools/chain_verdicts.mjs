@@ -17,7 +17,8 @@ for (const c of parseJson(readFileSync(casesPath === "-" ? 0 : casesPath, "utf8"
   const text = toJsonText(c.get("file"));
   let verdict;
   try {
-    const round = await roundFromRegistry(rpcUrl, registry, parseInclusionFile(text).roundId, true);
+    const file = parseInclusionFile(text);
+    const round = await roundFromRegistry(rpcUrl, registry, file.roundId, file.shard, true);
     const v = verdictOf(text, round, c.get("user_id"));
     verdict = v.valid ? "VALID" : v.rule;
   } catch (e) {
