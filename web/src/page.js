@@ -58,14 +58,10 @@ async function loadRound(cfg, inclusionText, roundFile) {
       cfg.allowInsecureSrs, roundFile.name);
   }
   if (cfg.pin?.registry) {
-    // Only the round id is read from the file before the check: it is what the registry is asked about.
+    // Only the round id and the shard are read from the file before the check: they are what the registry is
+    // asked about (as verify-inclusion --rpc: a sharded round's file is checked against its shard's record).
     const file = parseInclusionFile(inclusionText);
-    // As verify-inclusion --rpc: the registry records rounds of one shard only (nothing is asked of the node).
-    if (file.shard !== null) {
-      throw new RoundError("registry", "a sharded round's file: the registry does not take sharded rounds yet " +
-        "(check it on a page pinned to the round's key, with its round.json)");
-    }
-    return roundFromRegistry(cfg.pin.rpc, cfg.pin.registry, file.roundId, cfg.allowInsecureSrs);
+    return roundFromRegistry(cfg.pin.rpc, cfg.pin.registry, file.roundId, file.shard, cfg.allowInsecureSrs);
   }
   throw new RoundError("pin", "this page was served without a pin (zksolvency web --vk-digest HEX, or --registry ADDR --rpc URL)");
 }
@@ -81,10 +77,13 @@ function showVerdict(cfg, round, userId, verdict) {
   const facts = $("round-facts");
   facts.replaceChildren();
   if (round) {
-    const shown = [["Round", round.roundId], ["Time", round.timestamp], ["Rows", String(1n << BigInt(round.shards[0].logN))]];
+    // Against a registry a sharded round's keys are its customer's shard's only (the others are not read).
+    const rows = 1n << BigInt(round.shards.find(Boolean).logN);
+    const shown = [["Round", round.roundId], ["Time", round.timestamp], ["Rows", String(rows)]];
     if (round.sharded) {
       shown.push(["Shards", String(round.shards.length)]);
-      if (verdict.valid) shown.push(["Your shard", `${verdict.shard} of ${round.shards.length} (every shard's proof checked)`]);
+      const checked = round.source === "registry" ? "the registry verified every shard's proof" : "every shard's proof checked";
+      if (verdict.valid) shown.push(["Your shard", `${verdict.shard} of ${round.shards.length} (${checked})`]);
     }
     for (const [k, value] of shown) facts.append(element("dt", k), element("dd", value));
   }
@@ -123,7 +122,9 @@ function showVerdict(cfg, round, userId, verdict) {
   against.replaceChildren(element("span", `Checked against ${describePin(cfg)}`));
   if (round?.source === "round") against.append(element("span", "; the round's proof was verified in this browser."));
   if (round?.source === "registry") {
-    against.append(element("span", `, recorded in block ${round.block} (the registry verified the round's proof).`));
+    against.append(element("span", round.sharded
+      ? `, your shard recorded in block ${round.block} (the registry verified every shard's proof).`
+      : `, recorded in block ${round.block} (the registry verified the round's proof).`));
   }
   if (round?.development) {
     against.append(element("p", "This round was made with an INSECURE development SRS: its proofs can be forged.", "insecure"));

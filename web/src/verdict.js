@@ -32,7 +32,7 @@ export function verdictOf(fileText, round, userId) {
 function kindHint(file, round) {
   const marginLabels = file?.records.some((r) => r.slots.some(([label]) =>
     label !== null && (label.endsWith(DEBT_LABEL) || label.startsWith(SURPLUS_LABEL))));
-  if (!marginLabels || round.shards.some((k) => k.weights)) return "";
+  if (!marginLabels || round.shards.some((k) => k?.weights)) return ""; // k null: a shard the registry was not asked for
   const where = round.source === "registry" ? "this registry takes spot rounds" : "this round is a spot round";
   return ` (the file is a margin round's: it holds debt or surplus slots, and ${where})`;
 }

@@ -9,6 +9,7 @@ import { roundFromRegistry } from "../src/registry.js";
 import { verdictOf } from "../src/verdict.js";
 import { InclusionError } from "../src/inclusion.js";
 import { FormatError } from "../src/json.js";
+import { RoundError } from "../src/round.js";
 
 const [rpcUrl, registry, casesPath] = process.argv.slice(2);
 const out = {};
@@ -16,12 +17,14 @@ for (const c of parseJson(readFileSync(casesPath === "-" ? 0 : casesPath, "utf8"
   const text = toJsonText(c.get("file"));
   let verdict;
   try {
-    const round = await roundFromRegistry(rpcUrl, registry, parseInclusionFile(text).roundId, true);
+    const file = parseInclusionFile(text);
+    const round = await roundFromRegistry(rpcUrl, registry, file.roundId, file.shard, true);
     const v = verdictOf(text, round, c.get("user_id"));
     verdict = v.valid ? "VALID" : v.rule;
   } catch (e) {
     if (e instanceof InclusionError) verdict = e.ruleName;
     else if (e instanceof FormatError) verdict = "MALFORMED";
+    else if (e instanceof RoundError) verdict = e.rule; // the registry's refusal to answer ("registry", "pin")
     else throw e;
   }
   out[c.get("name")] = verdict;
