@@ -601,6 +601,12 @@ contract SolvencyRegistry is SolvencyRegistryBase {
     uint256 internal constant PRIVATE_BIT = 1 << 64;
     uint256 internal constant MAX_SHARDS = 1 << 20; // as zksolvency.shards
 
+    /// @dev Whether a round word is a sharded round's. A recorded round's word has PRESENT set and its commitment's
+    ///      x below it, whose bit 253 may be set too: SHARDED means sharded only where PRESENT is clear.
+    function _sharded(uint256 word) internal pure returns (bool) {
+        return word & (PRESENT | SHARDED) == SHARDED;
+    }
+
     mapping(bytes32 => mapping(uint256 => Round)) internal shardRounds; // round key -> shard index -> record
     // Public mode: per asset, the round's total less the totals of the shards verified so far (never negative).
     mapping(bytes32 => uint256[]) internal unsummed;
@@ -685,7 +691,7 @@ contract SolvencyRegistry is SolvencyRegistryBase {
         Round storage round = rounds[key];
         uint256 word = round.commitment;
         if (word == 0) revert UnknownRound();
-        if (word & SHARDED == 0) revert NotSharded();
+        if (!_sharded(word)) revert NotSharded();
         uint256 count = uint32(word);
         if (index >= count) revert BadShard(index, count);
         Round storage shard = shardRounds[key][index];
@@ -740,7 +746,7 @@ contract SolvencyRegistry is SolvencyRegistryBase {
         Round storage round = rounds[key];
         uint256 word = round.commitment;
         if (word == 0) revert UnknownRound();
-        if (word & SHARDED == 0) revert NotSharded();
+        if (!_sharded(word)) revert NotSharded();
         shardCount = uint32(word);
         verified = uint32(word >> VERIFIED_AT);
         return (shardCount, verified, word & PRIVATE_BIT != 0, verified == shardCount, round.blockNumber, unsummed[key]);
@@ -769,7 +775,7 @@ contract SolvencyRegistry is SolvencyRegistryBase {
     function _completeShard(bytes32 key, uint256 index) internal view returns (Round storage) {
         uint256 word = rounds[key].commitment;
         if (word == 0) revert UnknownRound();
-        if (word & SHARDED == 0) revert NotSharded();
+        if (!_sharded(word)) revert NotSharded();
         uint256 count = uint32(word);
         if (index >= count) revert BadShard(index, count);
         uint256 verified = uint32(word >> VERIFIED_AT);
@@ -819,7 +825,7 @@ contract SolvencyRegistry is SolvencyRegistryBase {
     {
         bytes32 key = keccak256(bytes(roundId));
         uint256 word = rounds[key].commitment;
-        if (word & SHARDED != 0 && shard >= uint32(word)) return SHARD;
+        if (_sharded(word) && shard >= uint32(word)) return SHARD;
         return _spotFailure(_completeShard(key, shard), rows, recordHashes, slots, proofs);
     }
 

@@ -553,13 +553,11 @@ def test_the_pages_module_against_a_sharded_round_on_the_registry_reaches_python
 _SPOT_X = int(json.loads(SPOT_ROUND.read_text(encoding="utf-8"))["inclusion_commitment"][2:66], 16)
 
 
-@pytest.mark.xfail(_SPOT_X >> 253 & 1 == 1, strict=True, reason=(
-    "contracts/SolvencyRegistry.sol reads a one-shard round's commitment word as a sharded round's when the "
-    "commitment's x has bit 253 (SHARDED) set, as the spot vectors' round's has: shardInclusionContext then reverts "
-    "RoundNotComplete (ROUND_ID) instead of NotSharded (SHARD), for the page and Python alike"))
 def test_a_one_shard_rounds_file_naming_a_shard_whatever_its_commitment_is_refused_as_shard(sharded_chain):
     """The spot vectors' round (another shape, another registry) as "one_shard" above: the page and Python agree,
-    and the verdict is SHARD."""
+    and the verdict is SHARD. Its commitment's x has bit 253 set, the bit that marks a sharded round's word where
+    no commitment is (a registry that tested that bit alone took this round for a sharded one)."""
+    assert _SPOT_X >> 253 & 1, "the case this test is for: a recorded commitment whose x has bit 253 set"
     url, address = sharded_chain["url"], sharded_chain["spot"]
     honest = next(c for c in SPOT_CASES if c["name"] == "honest_one_record")
     cases = [{**_as_shard(honest, shard, f"spot_file_naming_shard_{shard}"), "verdict": "SHARD"} for shard in (0, 1)]

@@ -383,6 +383,10 @@ def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
     """
     from zksolvency.verifier.inclusion import InclusionError, Rule
 
+    margin = takes_margin_rounds(registry)
+    if shard is not None and margin:
+        raise ChainError(f"the file names shard {shard}; the registry does not take sharded margin rounds yet "
+                         "(check the file with --round round.json)")
     try:
         if shard is None:
             (x, y, gamma, block, timestamp, assets), n, slots, g2, tau = (
@@ -416,7 +420,6 @@ def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
         count = state.shard_count
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
-    margin = takes_margin_rounds(registry)
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
             "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names, "private": private,
             "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names},
