@@ -31,6 +31,7 @@ from zksolvency.round import prove_round
 from zksolvency.sample import decimals_spec, write_sample_ledger
 from zksolvency.verifier.plonk import VerificationError
 
+import test_shards
 from inclusion_paths import sharded_paths, verdict
 from registry_calls import refusal
 
@@ -169,17 +170,10 @@ def test_publish_resumes_and_completes_the_round_with_an_event(deployed, public,
 # -- a customer's file against the chain: one table, every path ------------------------------------------------
 
 
-def _other_shard(obj):
-    obj["shard"] = (obj["shard"] + 1) % SHARDS
-
-
-def _past_the_last_shard(obj):
-    obj["shard"] = SHARDS
-
-
-def _no_shard(obj):
-    obj["format"] = "zksolvency-inclusion/2"
-    del obj["shard"]
+# The file-side changes of a customer's shard, as test_shards makes them (its rounds have as many shards).
+assert test_shards.SHARDS == SHARDS
+_other_shard, _past_the_last_shard, _no_shard = (test_shards._other_shard, test_shards._past_the_last_shard,
+                                                 test_shards._no_shard)
 
 
 def _more_units(obj):
