@@ -409,17 +409,24 @@ NODE_CASES = [("spot", c) for c in SPOT_CASES if c["name"] in (
                                                          "margin_surplus_raised", "margin_smaller_debt_shown")]
 
 
-@pytest.mark.parametrize("kind, case", NODE_CASES, ids=[f"{k}-{c['name']}" for k, c in NODE_CASES])
-def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_the_round(
-        kind, case, chain, recording_node, session, tmp_path):
+def _dropped_on_registry_page(session, recording_node, address, case, tmp_path) -> dict:
+    """What the page pinned to the registry at ``address`` (through the recording node, its record of requests
+    cleared first) shows for the case's file."""
     url, bodies = recording_node
-    address = chain[kind]
     path = tmp_path / "inclusion.json"
     path.write_text(json.dumps(case["file"]), encoding="utf-8")
     with served(PagePin(registry=address, rpc=url, allow_insecure_srs=True)) as page:
         bodies.clear()
         session.get(page)
-        shown = check_on_page(session, case["user_id"], path)
+        return check_on_page(session, case["user_id"], path)
+
+
+@pytest.mark.parametrize("kind, case", NODE_CASES, ids=[f"{k}-{c['name']}" for k, c in NODE_CASES])
+def test_the_page_pinned_to_the_registry_tells_the_node_only_the_registry_and_the_round(
+        kind, case, chain, recording_node, session, tmp_path):
+    _, bodies = recording_node
+    address = chain[kind]
+    shown = _dropped_on_registry_page(session, recording_node, address, case, tmp_path)
     assert shown["rule"] == case["verdict"], shown["reason"]
     assert address in shown["text"]
     if case["verdict"] != "VALID":  # Python's verdict and reason, on the chain path
@@ -608,14 +615,9 @@ def test_the_page_checks_a_sharded_rounds_file_against_its_shards_record_telling
     """A file dropped into the page pinned to the registry: the verdict (and for a refusal Python's reason), the
     shard shown; the node is told the registry, the round id (and its Keccak), the file's shard index and what the
     registry itself recorded (blocks, asset names), nothing else."""
-    url, bodies = recording_node
+    _, bodies = recording_node
     address, case = _resolved(sharded_chain, kind, case)
-    path = tmp_path / "inclusion.json"
-    path.write_text(json.dumps(case["file"]), encoding="utf-8")
-    with served(PagePin(registry=address, rpc=url, allow_insecure_srs=True)) as page:
-        bodies.clear()
-        session.get(page)
-        shown = check_on_page(session, case["user_id"], path)
+    shown = _dropped_on_registry_page(session, recording_node, address, case, tmp_path)
     assert shown["rule"] == case["verdict"], shown["reason"]
     file = case["file"]
     if case["verdict"] == "VALID":
