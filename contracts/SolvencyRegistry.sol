@@ -128,9 +128,6 @@ abstract contract SolvencyRegistryBase {
 
     event AssetRegistered(string name, uint8 decimals, uint8 kind, address indexed token);
     event ReserveRegistered(string asset, address indexed holder, address indexed token);
-    /// The round's assets (names, in index order) and public inputs; its commitment is in storage (roundOf).
-    event RoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
-                         uint256[] publicInputs, bytes32 proofHash);
 
     error NotOwner();
     error RoundExists(string roundId);
@@ -332,14 +329,14 @@ abstract contract SolvencyRegistryBase {
         return (uint256(t) % R, keys);
     }
 
-    function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals,
-                     string[] calldata names) internal returns (bytes32 key) {
+    /// @dev Verify a round of one shard and store its record (each registry emits its event of it).
+    function _verifyAndStore(string calldata roundId, bytes calldata proof, uint256[] memory inputs,
+                             uint256 assetCount) internal returns (bytes32 key) {
         key = keccak256(bytes(roundId));
         if (rounds[key].commitment != 0) revert RoundExists(roundId);
-        if (names.length == 0 || names.length > type(uint32).max) revert BadInput("asset count");
+        if (assetCount == 0 || assetCount > type(uint32).max) revert BadInput("asset count");
         // The verifier reverts on any failure, and the revert propagates.
-        _store(key, proof, verifier.verifyProofGamma(proof, inputs), names.length);
-        emit RoundSubmitted(roundId, key, privateTotals, names, inputs, keccak256(proof));
+        _store(key, proof, verifier.verifyProofGamma(proof, inputs), assetCount);
     }
 
     /// @dev A round word without a commitment: no round (UnknownRound), or a sharded round's, whose commitments
@@ -560,6 +557,10 @@ abstract contract SolvencyRegistryBase {
 
 /// @title SolvencyRegistry: a registry of spot rounds (balances per asset, totals public or within reserves).
 contract SolvencyRegistry is SolvencyRegistryBase {
+    /// The round's assets (names, in index order) and public inputs; its commitment is in storage (roundOf).
+    event RoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
+                         uint256[] publicInputs, bytes32 proofHash);
+
     constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) SolvencyRegistryBase(verifier_, slotsPerRecord_) {}
 
     function margin() external pure override returns (bool) {
@@ -589,6 +590,12 @@ contract SolvencyRegistry is SolvencyRegistryBase {
             inputs[i + 1] = reserveUnits(names[i]);
         }
         _record(roundId, proof, inputs, true, names);
+    }
+
+    function _record(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals,
+                     string[] calldata names) internal {
+        bytes32 key = _verifyAndStore(roundId, proof, inputs, names.length);
+        emit RoundSubmitted(roundId, key, privateTotals, names, inputs, keccak256(proof));
     }
 
     // ------------------------------------------------------------------ sharded rounds
@@ -875,18 +882,18 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     uint256 internal constant PRICE_BOUND = 1 << 64; // prices in units of 10^-8 USD, below 2^64
     uint256 internal constant QUOTE_DECIMALS = 8;
     uint256 internal constant MAX_FEED_AGE = 1 days;
+    // A margin round's public terms, one word per asset in the round's order: price << RATIO_BITS | ratio, the
+    // price in 10^-8 USD a whole unit (0 < price < 2^64), the ratio in basis points (at most 10,000 < 2^16): one
+    // word decodes to one (price, ratio) and back (zksolvency.margin.MarginTerms.packed).
+    uint256 internal constant RATIO_BITS = 16;
+    uint256 internal constant RATIO_MASK = (1 << RATIO_BITS) - 1;
+    uint256 internal constant PRICED_FLAG = 1 << 255; // in _fillWeights' decimals: the asset has a price feed
 
     /// A price feed registered for an asset, for good: margin rounds are judged by its latest answer.
     struct PriceFeed {
         address feed;
         uint32 maxAge; // seconds: an answer older than this at submission is stale
         uint8 decimals; // the feed's, at most QUOTE_DECIMALS
-    }
-
-    /// A margin round's public terms, per asset in the round's order: price (10^-8 USD a whole unit), ratio (bps).
-    struct Terms {
-        uint256[] prices;
-        uint256[] ratiosBps;
     }
 
     /// A public margin round's totals, per asset in the round's order.
@@ -898,6 +905,11 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     mapping(bytes32 => PriceFeed) internal feeds; // keccak256(asset name) -> its price feed
 
     event PriceFeedRegistered(string asset, address indexed feed, uint32 maxAge);
+    /// The round's assets (names, in index order) and terms (price << RATIO_BITS | ratio per asset), from which
+    /// every key's weight follows (marginWeights, with the assets' registered decimals). Its totals (public mode) or the
+    /// reserves read (private mode) are the rest of the proof's public inputs, which the recorded gamma binds.
+    event MarginRoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
+                               uint256[] terms, bytes32 proofHash);
 
     error FeedExists(string asset);
     error StalePrice(string asset, uint256 updatedAt);
@@ -953,9 +965,10 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     // ------------------------------------------------------------------ rounds
 
     /// @notice Every key's weight in a margin round (zksolvency.circuits.solvency.margin_weights, mod R), made
-    ///         here from the stated terms: each price positive and below 2^64 units, the feed's latest answer
-    ///         where the asset has a feed; each ratio at most 10,000 basis points; no weight past 2^128.
-    function marginWeights(string[] calldata names, Terms calldata terms) public view returns (uint256[] memory w) {
+    ///         here from the stated terms (price << RATIO_BITS | ratio per asset): each price positive and below
+    ///         2^64 units, the feed's latest answer where the asset has a feed; each ratio at most 10,000 basis
+    ///         points; no weight past 2^128.
+    function marginWeights(string[] calldata names, uint256[] calldata terms) public view returns (uint256[] memory w) {
         bytes32[] memory keys = new bytes32[](names.length);
         for (uint256 j = 0; j < names.length; j++) {
             keys[j] = keccak256(bytes(names[j]));
@@ -966,20 +979,19 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     }
 
     /// @dev Writes weight_k at out[at + stride * k] for every key k (marginWeights' rules): one pass over the
-    ///      assets to find the largest decimals, one to write their weights.
+    ///      assets for their decimals (the largest sets the common unit) and feeds, one to write their weights:
+    ///      unit * ratio and -unit * 10^4, unit = price * 10^(top - decimals).
     function _fillWeights(uint256[] memory out, uint256 at, uint256 stride, bytes32[] memory keys,
-                          string[] calldata names, Terms calldata terms)
-        internal
-        view
-    {
+                          string[] calldata names, uint256[] calldata terms) internal view {
         uint256 k = keys.length;
-        if (terms.prices.length != k || terms.ratiosBps.length != k) {
-            revert BadInput("a price and a ratio for every asset");
-        }
+        if (terms.length != k) revert BadInput("a term for every asset");
+        uint256[] memory decimals = new uint256[](k); // per asset: decimals, with PRICED_FLAG where it has a feed
         uint256 top;
         for (uint256 j = 0; j < k; j++) {
-            uint256 d = assets[keys[j]].decimals;
+            AssetInfo storage a = assets[keys[j]];
+            uint256 d = a.decimals;
             if (d > top) top = d;
+            decimals[j] = a.priced ? d | PRICED_FLAG : d;
         }
         out[at + stride] = R - 1;
         out[at + 2 * stride] = R - (1 << SURPLUS_WORD_BITS);
@@ -988,7 +1000,7 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
             // Indices stay far below 2^256 (the array accesses are bounds-checked still).
             uint256 p = at + stride * FIRST_ASSET_KEY;
             for (uint256 j = 0; j < k; j++) {
-                (uint256 wc, uint256 wd) = _weightPair(assets[keys[j]], names[j], terms.prices[j], terms.ratiosBps[j], top);
+                (uint256 wc, uint256 wd) = _weightPair(terms[j], decimals[j], top, names, j);
                 out[p] = wc;
                 out[p + stride] = wd;
                 p += 2 * stride;
@@ -996,21 +1008,23 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
         }
     }
 
-    /// @dev One asset's (collateral, debt) weights: unit * ratio and -unit * 10^4, unit = price * 10^(top - decimals).
-    function _weightPair(AssetInfo storage a, string calldata name, uint256 price, uint256 ratio, uint256 top)
+    /// @dev Asset j's (collateral, debt) weights from its term and its decimals word (_fillWeights').
+    function _weightPair(uint256 term, uint256 d, uint256 top, string[] calldata names, uint256 j)
         internal
         view
         returns (uint256, uint256)
     {
+        uint256 price = term >> RATIO_BITS;
+        uint256 ratio = term & RATIO_MASK;
         if (price == 0 || price >= PRICE_BOUND) revert BadInput("a price must be positive and below 2^64");
-        if (a.priced) {
-            uint256 fed = feedPrice(name);
-            if (fed != price) revert NotFeedPrice(name, fed);
-        }
         if (ratio > BASIS_POINTS) revert BadInput("a collateral ratio past 10000 bps");
+        if (d & PRICED_FLAG != 0) {
+            uint256 fed = feedPrice(names[j]);
+            if (fed != price) revert NotFeedPrice(names[j], fed);
+        }
         unchecked {
             // Registered decimals are at most MAX_DECIMALS: unit < 2^64 * 10^MAX_DECIMALS, unit * 10^4 < 2^256.
-            uint256 unit = price * 10 ** (top - a.decimals);
+            uint256 unit = price * 10 ** (top - (d & ~PRICED_FLAG));
             if (unit * BASIS_POINTS > WEIGHT_BOUND) revert BadInput("a weight past 2^128");
             return (unit * ratio, R - unit * BASIS_POINTS);
         }
@@ -1019,18 +1033,22 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     /// @notice Record a margin round with public totals: per asset its equity and its debt total, at the stated
     ///         prices and ratios. publicInputs = [tag, (value_k, weight_k) for every key k].
     function submitMarginRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
-                               string[] calldata names, Totals calldata totals, Terms calldata terms)
+                               string[] calldata names, Totals calldata totals, uint256[] calldata terms)
         external
         onlyOwner
     {
-        if (totals.equity.length != names.length || totals.debt.length != names.length) {
-            revert BadInput("an equity and a debt total for every asset");
-        }
         uint256[] memory inputs = _marginInputs(roundId, timestamp, names, terms);
+        _writeTotals(inputs, totals, names.length);
+        _recordMargin(roundId, proof, inputs, false, names, terms);
+    }
+
+    /// @dev Each asset's equity and debt totals into the values of its two keys.
+    function _writeTotals(uint256[] memory inputs, Totals calldata totals, uint256 k) internal pure {
         uint256[] calldata equity = totals.equity;
         uint256[] calldata debt = totals.debt;
+        if (equity.length != k || debt.length != k) revert BadInput("an equity and a debt total for every asset");
         unchecked {
-            for (uint256 j = 0; j < equity.length; j++) { // inputs has 1 + 2 (4 + 2K) words: every index fits
+            for (uint256 j = 0; j < k; j++) { // inputs has 1 + 2 (4 + 2K) words: every index fits
                 uint256 at = 1 + 2 * (FIRST_ASSET_KEY + 2 * j);
                 (uint256 e, uint256 d) = (equity[j], debt[j]);
                 assembly {
@@ -1040,28 +1058,39 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
                 }
             }
         }
-        _record(roundId, proof, inputs, false, names);
     }
 
     /// @notice Record a margin round with private totals: per asset, equity less debt at most the reserves the
     ///         registry reads itself (in the units it registered), at the stated prices and ratios.
     function submitPrivateMarginRound(string calldata roundId, string calldata timestamp, bytes calldata proof,
-                                      string[] calldata names, Terms calldata terms) external onlyOwner {
+                                      string[] calldata names, uint256[] calldata terms) external onlyOwner {
         uint256[] memory inputs = _marginInputs(roundId, timestamp, names, terms);
         for (uint256 j = 0; j < names.length; j++) {
             if (assets[keccak256(bytes(names[j]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
             inputs[1 + 2 * (FIRST_ASSET_KEY + 2 * j)] = reserveUnits(names[j]);
         }
-        _record(roundId, proof, inputs, true, names);
+        _recordMargin(roundId, proof, inputs, true, names, terms);
     }
 
     /// @dev [tag, (0, weight_k) for every key k]: the values are the caller's to fill.
     function _marginInputs(string calldata roundId, string calldata timestamp, string[] calldata names,
-                           Terms calldata terms) internal view returns (uint256[] memory inputs) {
+                           uint256[] calldata terms) internal view returns (uint256[] memory inputs) {
         (uint256 tag, bytes32[] memory keys) = _roundTag(roundId, timestamp, names);
         inputs = new uint256[](1 + 2 * (FIRST_ASSET_KEY + 2 * keys.length));
         inputs[0] = tag;
         _fillWeights(inputs, 2, 2, keys, names, terms);
+    }
+
+    function _recordMargin(string calldata roundId, bytes calldata proof, uint256[] memory inputs, bool privateTotals,
+                           string[] calldata names, uint256[] calldata terms) internal {
+        bytes32 proofHash = keccak256(proof);
+        _emitMargin(roundId, _verifyAndStore(roundId, proof, inputs, names.length), privateTotals, names, terms,
+                    proofHash);
+    }
+
+    function _emitMargin(string calldata roundId, bytes32 key, bool privateTotals, string[] calldata names,
+                         uint256[] calldata terms, bytes32 proofHash) internal {
+        emit MarginRoundSubmitted(roundId, key, privateTotals, names, terms, proofHash);
     }
 
     // ------------------------------------------------------------------ inclusion
@@ -1079,7 +1108,7 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     /// @notice Whether a user's records are in a margin round: the rules of `verifyInclusion` with the round's
     ///         keys, then rule 20 (the surplus words are the account's haircut collateral less its debt), then
     ///         the openings, whose values include the account and each slot's weight. keyWeights: the round's
-    ///         weights as it recorded them (its RoundSubmitted public inputs at 2, 4, ..). They need no storage:
+    ///         weights as it recorded them (marginWeights of its MarginRoundSubmitted terms). They need no storage:
     ///         every weight the rules use is a slot's, so it is in the opened value, which the commitment binds.
     function verifyMarginInclusion(string calldata roundId, MarginRecords calldata records,
                                    uint256[] calldata keyWeights) external view returns (bool) {

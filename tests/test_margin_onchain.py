@@ -17,7 +17,7 @@ from zksolvency.artifacts import RoundStatement
 from zksolvency.audit import records_of, round_keys, verify_round
 from zksolvency.chain import CONTRACTS, ChainError, anvil, compile_solidity, connect, deploy, send
 from zksolvency.constants import R_MODULUS
-from zksolvency.margin import read_prices
+from zksolvency.margin import MarginError, MarginTerms, read_prices
 from zksolvency.onchain import (
     audit_against,
     compile_round_contracts,
@@ -73,7 +73,7 @@ def _contract(w3, owner, file, name, *args):
 def test_the_registry_records_the_rounds_weights_as_the_python_verifier_makes_them(world):
     registry, st = world["registry"], world["public"].statement
     names = [a.name for a in st.assets]
-    weights = registry.functions.marginWeights(names, (list(st.margin.prices), list(st.margin.ratios))).call()
+    weights = registry.functions.marginWeights(names, st.margin.packed()).call()
     assert weights == [w % R_MODULUS for w in world["keys"].weights]
     chain_keys, recorded = recorded_keys(registry, st.round_id, world["keys"])  # the record equals the file's
     assert chain_keys.weights == world["keys"].weights and recorded["margin"] is True and not recorded["private"]
@@ -102,22 +102,28 @@ def test_terms_or_totals_other_than_the_proofs_are_refused_by_both_verifiers(wor
 def test_terms_out_of_range_are_refused_before_the_proof(world):
     registry, owner, st = world["registry"], world["owner"], world["spare"].statement
     names = [a.name for a in st.assets]
-    prices, ratios = list(st.margin.prices), list(st.margin.ratios)
+    terms = st.margin.packed()  # price << 16 | ratio per asset
     weights = registry.functions.marginWeights
-    for p, r, reason in [
-        ([0] + prices[1:], ratios, "BadInput('a price must be positive and below 2^64')"),
-        ([1 << 64] + prices[1:], ratios, "BadInput('a price must be positive and below 2^64')"),
-        (prices, [10_001] + ratios[1:], "BadInput('a collateral ratio past 10000 bps')"),
-        (prices[:-1], ratios, "BadInput('a price and a ratio for every asset')"),
+    for t, reason in [
+        ([terms[0] & 0xFFFF] + terms[1:], "BadInput('a price must be positive and below 2^64')"),  # price 0
+        ([1 << 80] + terms[1:], "BadInput('a price must be positive and below 2^64')"),
+        ([(terms[0] >> 16 << 16) | 10_001] + terms[1:], "BadInput('a collateral ratio past 10000 bps')"),
+        ([(terms[0] >> 16 << 16) | 0xFFFF] + terms[1:], "BadInput('a collateral ratio past 10000 bps')"),
+        (terms[:-1], "BadInput('a term for every asset')"),
+        (terms + terms[:1], "BadInput('a term for every asset')"),
     ]:
-        assert refusal(weights(names, (p, r)), owner.address) == reason
+        assert refusal(weights(names, t), owner.address) == reason
+        if len(t) == len(terms):  # and the reader of a recorded round's terms refuses them too
+            with pytest.raises(MarginError):
+                MarginTerms.from_packed(t)
+    assert MarginTerms.from_packed(terms) == st.margin
     # An asset of 0 decimals beside one of 30: its unit at a price of 2^63 is worth 2^63 10^30 units of the
     # common quote unit, times 10^4 past 2^128 (the price packing that must not wrap the field).
     register_asset(world["w3"], registry, owner, "WHOLE", 0, offchain=True)
     register_asset(world["w3"], registry, owner, "DUST", 30, offchain=True)
-    assert refusal(weights(["WHOLE", "DUST"], ([1 << 63, 1], [1, 1])), owner.address) == (
+    assert refusal(weights(["WHOLE", "DUST"], [1 << 79 | 1, 1 << 16 | 1]), owner.address) == (
         "BadInput('a weight past 2^128')")
-    assert weights(["WHOLE", "DUST"], ([1, 1], [1, 1])).call()
+    assert weights(["WHOLE", "DUST"], [1 << 16 | 1, 1 << 16 | 1]).call()
 
 
 def test_the_round_cannot_be_recorded_twice_nor_in_a_registry_of_the_other_kind(world, tmp_path, dev_srs):

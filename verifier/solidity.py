@@ -18,6 +18,7 @@ stack's limits. R lives in a stack variable ``r`` inside the generated blocks.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,27 +135,56 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
             return f"inst{q.column.index}@{q.rotation}"
         return f"ev{eval_index[q]}"
 
-    # Derived scalars: the public right-hand side of the running sum, instance evaluations.
-    derived = []
+    # Derived scalars: the public right-hand sides of the running sums and the instance evaluations, each a
+    # fraction num/den over the public inputs (keyedFraction, lagrangeFraction), then one inversion for all
+    # (Montgomery's trick over the denominators: den_0 .. den_i's product at prod{i}).
+    derived = ["let end := add(publicInputs.offset, mul(publicInputs.length, 32))", "let unreduced := 0"]
+    fractions = []  # (slot the scalar goes to, Yul factor it is multiplied by)
+    read = []  # (start, stride) of the public inputs the loops read
     for rs in cs.running_sums:
         if rs.rhs_constant is None:
             continue
-        derived.append("let rhs := 0")
+        f = len(fractions)
+        derived.append("{ let n := 0 let d := 1 let b := 0")
         for ks in rs.public_sums:
-            start, stride = ks.public_start, ks.stride
-            derived.append(
-                f"rhs := addmod(rhs, keyedRhs({slots.load('ch:' + ALPHA)}, add(publicInputs.offset, {32 * start}), "
-                f"{_count(start, stride)}, {stride}, {ks.first_key}, scratch), R)"
-            )
-        derived.append(f"mstore({slots('ch:' + rs.rhs_constant)}, mulmod(rhs, N_INV, R))")
+            read.append((ks.public_start, ks.stride))
+            derived.append(f"n, d, b := keyedFraction(n, d, {slots.load('ch:' + ALPHA)}, "
+                           f"add(publicInputs.offset, {32 * ks.public_start}), end, {32 * ks.stride}, {ks.first_key})")
+            derived.append("unreduced := or(unreduced, b)")
+        derived.append(f"mstore({slots(f'num{f}')}, n) mstore({slots(f'den{f}')}, d) }}")
+        fractions.append((slots("ch:" + rs.rhs_constant), "N_INV"))
     for q in instance_queries:
         inst = next(i for i in cs.instances if i.column == q.column)
         x = slots.load("ch:zeta") if q.rotation == 0 else slots.load("zeta_omega")
-        start, stride = inst.public_start, inst.stride
-        derived.append(
-            f"mstore({slots(query_slot(q))}, lagrangeSum({x}, {slots.load('zeta_n')}, "
-            f"add(publicInputs.offset, {32 * start}), {_count(start, stride)}, {stride}, {inst.row_start}, scratch))"
-        )
+        f = len(fractions)
+        read.append((inst.public_start, inst.stride))
+        derived.append(f"{{ let n, d, b := lagrangeFraction({x}, add(publicInputs.offset, {32 * inst.public_start}), "
+                       f"end, {32 * inst.stride}, {pow(domain_generator(vk.log_n), inst.row_start, R_MODULUS):#x}) "
+                       f"unreduced := or(unreduced, b) mstore({slots(f'num{f}')}, n) mstore({slots(f'den{f}')}, d) }}")
+        fractions.append((slots(query_slot(q)), f"mulmod(addmod({slots.load('zeta_n')}, sub(R, 1), R), N_INV, R)"))
+    unread = _unread(read)
+    if unread is None:  # the loops leave gaps: every input is checked
+        derived.append("for { let p := publicInputs.offset } lt(p, end) { p := add(p, 32) } "
+                       "{ unreduced := or(unreduced, iszero(lt(calldataload(p), R))) }")
+    else:  # below MIN_PUBLIC: each is there
+        derived += [f"unreduced := or(unreduced, iszero(lt(calldataload(add(publicInputs.offset, {32 * i})), R)))"
+                    for i in unread]
+    derived.append('if unreduced { fail("zksolvency: public input >= r", 29) }')
+    if fractions:
+        derived.append(f"mstore({slots('prod0')}, {slots.load('den0')})")
+        for f in range(1, len(fractions)):
+            derived.append(f"mstore({slots(f'prod{f}')}, mulmod({slots.load(f'prod{f - 1}')}, "
+                           f"{slots.load(f'den{f}')}, R))")
+        last = len(fractions) - 1
+        derived.append(f"let inv := {slots.load(f'prod{last}')}")
+        derived.append('if iszero(inv) { fail("zksolvency: zero denominator", 28) }')
+        derived.append("inv := inverse(inv, scratch)")
+        for f in range(last, -1, -1):
+            one = "inv" if f == 0 else f"mulmod(inv, {slots.load(f'prod{f - 1}')}, R)"
+            target, factor = fractions[f]
+            derived.append(f"mstore({target}, mulmod(mulmod({slots.load(f'num{f}')}, {one}, R), {factor}, R))")
+            if f:
+                derived.append(f"inv := mulmod(inv, {slots.load(f'den{f}')}, R)")
 
     # The identities, combined with powers of y by Horner's rule from the last.
     identity_lines: list = []
@@ -296,8 +326,13 @@ def generate_verifier(cs: ConstraintSystem, vk: VerifyingKey, contract: str = "V
     return source
 
 
-def _count(start: int, stride: int) -> str:
-    """Yul: how many of publicInputs[start::stride] there are (the verifier checks length >= start first)."""
-    if stride == 1:
-        return f"sub(publicInputs.length, {start})"
-    return f"div(add(sub(publicInputs.length, {start}), {stride - 1}), {stride})"
+def _unread(read) -> list | None:
+    """The public inputs no derived-scalar loop reads, when they are a few before every loop's start (whose
+    starts, below MIN_PUBLIC, the verifier checks are there): ``read`` is (start, stride) per loop, reading
+    start, start + stride, ... Otherwise (gaps past the starts) None."""
+    top = max([start for start, _ in read], default=0)
+    period = math.lcm(*[stride for _, stride in read]) if read else 1
+    covered = lambda i: any(i >= s and (i - s) % t == 0 for s, t in read)  # noqa: E731
+    if not all(covered(i) for i in range(top, top + period)):
+        return None
+    return [i for i in range(top) if not covered(i)]

@@ -38,6 +38,7 @@ QUOTE_DECIMALS = 8
 MAX_PRICE_UNITS = 1 << 64  # a price is below 2^64 units of 10^-8 USD (1.8 * 10^11 USD)
 MAX_SURPLUS = 1 << (SURPLUS_WORD_BITS * SURPLUS_WORDS)
 PRICES_HEADER = ["asset", "price", "ratio_bps"]
+RATIO_BITS = 16  # on-chain, an asset's terms are one word: price << RATIO_BITS | ratio (ratio <= 10^4 < 2^16)
 
 
 class MarginError(ValueError):
@@ -60,6 +61,16 @@ class MarginTerms:
         for r in self.ratios:
             if not 0 <= r <= BASIS_POINTS:
                 raise MarginError(f"a collateral ratio must be 0 to {BASIS_POINTS} basis points, not {r}")
+
+    def packed(self) -> list:
+        """One word per asset, price << RATIO_BITS | ratio: the terms as the registry takes and records them."""
+        return [p << RATIO_BITS | r for p, r in zip(self.prices, self.ratios)]
+
+    @classmethod
+    def from_packed(cls, words) -> "MarginTerms":
+        """The terms of ``packed`` words; MarginError if a word is not one (the fields' ranges decide it)."""
+        mask = (1 << RATIO_BITS) - 1
+        return cls(tuple(w >> RATIO_BITS for w in words), tuple(w & mask for w in words))
 
     def unit_prices(self, decimals) -> list:
         """Each asset's smallest unit in units of 10^-(8 + D) USD, D = the largest decimals."""

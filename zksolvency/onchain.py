@@ -212,7 +212,7 @@ def publish(w3, registry, owner, statement: RoundStatement):
     margin = statement.margin is not None
     names = [a.name for a in statement.assets]
     if margin:
-        terms = (list(statement.margin.prices), list(statement.margin.ratios))
+        terms = statement.margin.packed()
         if statement.private_totals:
             fn = registry.functions.submitPrivateMarginRound(statement.round_id, statement.timestamp,
                                                              statement.proof, names, terms)
@@ -412,7 +412,7 @@ def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
                                                 f"({reason}): not every shard has verified") from None
         raise ChainError(f"cannot read round {round_id!r} from the registry: {reason}") from None
     if shard is None:
-        names, private, inputs = _recorded_names(registry, round_id, block)
+        names, private, inputs = _recorded_names(registry, round_id, block, margin=margin)
         count = 1
     else:
         state = sharded_state(registry, round_id)
@@ -420,32 +420,45 @@ def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
         count = state.shard_count
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
+    decimals = {name: registry.functions.assetOf(name).call()[1] for name in names}
     return {"commitment": (x, y), "gamma": gamma, "block": block, "timestamp": timestamp, "asset_count": assets,
             "n": n, "slots": slots, "g2": g2, "tau_g2": tau, "assets": names, "private": private,
-            "decimals": {name: registry.functions.assetOf(name).call()[1] for name in names},
-            "margin": margin, "weights": _recorded_weights(round_id, inputs, assets) if margin else None,
+            "decimals": decimals, "margin": margin,
+            "weights": _recorded_weights(round_id, inputs, [decimals[a] for a in names]) if margin else None,
             "shard": shard, "shard_count": count}
 
 
-def _recorded_weights(round_id: str, inputs, assets: int) -> tuple:
-    """A margin round's key weights as signed integers, from the public inputs it recorded ([tag, (value, weight)
-    per key]). Nothing else is needed to trust them: the registry made them itself, and a weight other than the
-    proof's would fail the opening of every slot that uses it."""
-    from zksolvency.circuits.solvency import FIRST_ASSET_KEY
+def _recorded_weights(round_id: str, terms, decimals) -> tuple:
+    """A margin round's key weights as signed integers, from the terms it recorded (one word per asset,
+    ``MarginTerms.packed``) and its assets' registered decimals: the registry's own rule (marginWeights). Nothing
+    else is needed to trust them: the registry made the proof's weights from these terms, and a weight other than
+    the proof's would fail the opening of every slot that uses it."""
+    from zksolvency.margin import MarginError, MarginTerms
 
-    if len(inputs) != 1 + 2 * (FIRST_ASSET_KEY + 2 * assets):
-        raise ChainError(f"the registry's record of margin round {round_id!r} holds no weights of its {assets} assets")
-    return tuple(w - R_MODULUS if w > R_MODULUS // 2 else w for w in inputs[2::2])
+    if len(terms) != len(decimals):
+        raise ChainError(f"the registry's record of margin round {round_id!r} holds {len(terms)} terms for "
+                         f"{len(decimals)} assets")
+    try:
+        return tuple(MarginTerms.from_packed(terms).weights(decimals))
+    except MarginError as e:
+        raise ChainError(f"the registry's record of margin round {round_id!r} holds terms no registry makes: {e}") \
+            from None
 
 
-def _recorded_names(registry, round_id: str, block: int, sharded: bool = False) -> tuple:
-    """(asset names in index order, whether the totals are private, the public inputs) of a round, from its
-    RoundSubmitted event; a sharded round (``sharded``): (names, private, the totals or the reserves read) from its
-    ShardedRoundOpened event."""
+def _recorded_names(registry, round_id: str, block: int, sharded: bool = False, margin: bool = False) -> tuple:
+    """(asset names in index order, whether the totals are private, what the event records besides) of a round:
+    a round of one shard's RoundSubmitted event (its public inputs) or, in a margin registry (``margin``), its
+    MarginRoundSubmitted event (its terms); a sharded round's (``sharded``) ShardedRoundOpened event (the totals
+    or the reserves read)."""
     from zksolvency.verifier.transcript import keccak256
 
     key = keccak256(round_id.encode("utf-8"))
-    event = registry.events.ShardedRoundOpened if sharded else registry.events.RoundSubmitted
+    if sharded:
+        event, field = registry.events.ShardedRoundOpened, "values"
+    elif margin:
+        event, field = registry.events.MarginRoundSubmitted, "terms"
+    else:
+        event, field = registry.events.RoundSubmitted, "publicInputs"
     try:
         logs = event().get_logs(from_block=block, to_block=block, argument_filters={"roundKey": key})
     except Exception as e:
@@ -454,7 +467,7 @@ def _recorded_names(registry, round_id: str, block: int, sharded: bool = False) 
         raise ChainError(f"the registry recorded round {round_id!r} in block {block}, but that block holds "
                          f"{len(logs)} records of it")
     args = logs[0]["args"]
-    return list(args["assets"]), bool(args["privateTotals"]), list(args["values" if sharded else "publicInputs"])
+    return list(args["assets"]), bool(args["privateTotals"]), list(args[field])
 
 
 def recorded_keys(registry, round_id: str, expected=None, shard: int | None = None) -> tuple:

@@ -1,17 +1,19 @@
 // The round's commitment from the registry, through an Ethereum JSON-RPC endpoint the customer chooses.
 // The node is asked for public state only: inclusionContext(round id), the round's RoundSubmitted event (its
-// asset names and, in a margin registry, the public inputs holding the key weights), each asset's registered
+// asset names) or, in a margin registry, its MarginRoundSubmitted event (names and terms), each asset's registered
 // decimals and margin(); for a sharded round's file, shardInclusionContext(round id, the file's shard),
 // shardedRoundOf(round id) and the round's ShardedRoundOpened event instead. Nothing about the customer is sent
 // (never the registry's verifyInclusion view, which would send the whole record to whatever node answers).
 import { bn254 } from "@noble/curves/bn254";
-import { R_MODULUS, bytesToBigInt, bytesToHex, concat, hexToBytes, keccak256, uintBytes, utf8 } from "./field.js";
-import { FIRST_ASSET_KEY, InclusionError, Rule } from "./inclusion.js";
-import { RoundError, isDevelopmentKey } from "./round.js";
+import { bytesToBigInt, bytesToHex, concat, hexToBytes, keccak256, uintBytes, utf8 } from "./field.js";
+import { InclusionError, Rule } from "./inclusion.js";
+import { RoundError, isDevelopmentKey, isPrice, isRatio, marginWeights } from "./round.js";
 
 const selector = (signature) => keccak256(utf8(signature)).slice(0, 4);
 const topic = (signature) => "0x" + bytesToHex(keccak256(utf8(signature)));
 const ROUND_SUBMITTED = topic("RoundSubmitted(string,bytes32,bool,string[],uint256[],bytes32)");
+const MARGIN_ROUND_SUBMITTED = topic("MarginRoundSubmitted(string,bytes32,bool,string[],uint256[],bytes32)");
+const RATIO_BITS = 16n; // a margin round's terms: price << RATIO_BITS | ratio per asset (margin.py's packed)
 const SHARDED_ROUND_OPENED = topic("ShardedRoundOpened(string,bytes32,bool,string[],uint256,uint256[],uint256[])");
 const MAX_SHARDS = 1 << 20; // as zksolvency.shards and the registry
 
@@ -142,18 +144,22 @@ export function refusalOf(revertData, roundId, shard) {
 }
 
 /**
- * A margin round's key weights as signed integers, from the public inputs its RoundSubmitted event recorded:
- * [tag, (value_k, weight_k) for every key k], so the weights sit at 2, 4, ... (onchain.py's _recorded_weights;
- * the one place the page reads that layout). Nothing else is needed to trust them: the registry made them itself
- * from the prices and ratios it was given, and a weight other than the proof's fails the opening of every slot
- * that uses it.
+ * A margin round's key weights as signed integers, from the terms its MarginRoundSubmitted event recorded (one
+ * word per asset, price << 16 | ratio) and its assets' registered decimals: the registry's own rule (onchain.py's
+ * _recorded_weights). Nothing else is needed to trust them: the registry made the proof's weights from these
+ * terms, and a weight other than the proof's fails the opening of every slot that uses it.
  */
-export function recordedWeights(roundId, inputs, assetCount) {
-  if (inputs.length !== 1 + 2 * (FIRST_ASSET_KEY + 2 * assetCount)) {
-    throw new RoundError("registry", `the registry's record of margin round ${JSON.stringify(roundId)} holds no ` +
-      `weights of its ${assetCount} assets`);
+export function recordedWeights(roundId, terms, decimals) {
+  const where = `the registry's record of margin round ${JSON.stringify(roundId)}`;
+  if (terms.length !== decimals.length) {
+    throw new RoundError("registry", `${where} holds ${terms.length} terms for ${decimals.length} assets`);
   }
-  return inputs.filter((_, i) => i >= 2 && i % 2 === 0).map((w) => (w > R_MODULUS / 2n ? w - R_MODULUS : w));
+  const prices = terms.map((t) => t >> RATIO_BITS);
+  const ratios = terms.map((t) => t & ((1n << RATIO_BITS) - 1n));
+  if (!prices.every(isPrice) || !ratios.every(isRatio)) {
+    throw new RoundError("registry", `${where} holds terms no registry makes`);
+  }
+  return marginWeights(prices, ratios, decimals);
 }
 
 /** Whether the registry takes margin rounds (its margin() answers true); a registry without margin() takes spot rounds. */
@@ -181,7 +187,8 @@ async function roundEvent(rpcUrl, registry, signature, roundId, block, fetchFn) 
   if (!Array.isArray(logs) || logs.length !== 1) {
     throw new RoundError("registry", `the registry recorded round ${JSON.stringify(roundId)} in block ${block}, but that block holds ${logs?.length} records of it`);
   }
-  return new AbiReader(logs[0].data, signature === ROUND_SUBMITTED ? "RoundSubmitted" : "ShardedRoundOpened");
+  const name = { [ROUND_SUBMITTED]: "RoundSubmitted", [MARGIN_ROUND_SUBMITTED]: "MarginRoundSubmitted" }[signature];
+  return new AbiReader(logs[0].data, name ?? "ShardedRoundOpened");
 }
 
 /**
@@ -234,12 +241,14 @@ export async function roundFromRegistry(rpcUrl, registry, roundId, shard, allowI
 
   let names;
   let count = 1;
-  let inputs = null;
+  let terms = null;
   if (shard === null) {
-    // RoundSubmitted's data: roundId, privateTotals, assets, publicInputs, proofHash (roundKey is the topic).
-    const event = await roundEvent(rpcUrl, registry, ROUND_SUBMITTED, roundId, block, fetchFn);
+    // (Margin)RoundSubmitted's data: roundId, privateTotals, assets, publicInputs or terms, proofHash (roundKey
+    // is the topic).
+    const event = await roundEvent(rpcUrl, registry, margin ? MARGIN_ROUND_SUBMITTED : ROUND_SUBMITTED, roundId,
+      block, fetchFn);
     names = event.stringsAt(Number(event.word(2)));
-    inputs = margin ? event.uintsAt(Number(event.word(3))) : null;
+    terms = margin ? event.uintsAt(Number(event.word(3))) : null;
   } else {
     ({ names, count } = await shardedRecord(rpcUrl, registry, roundId, fetchFn));
     if (!(shard < count)) throw new RoundError("registry", `the registry answered for shard ${shard} of a round of ${count}`);
@@ -255,7 +264,7 @@ export async function roundFromRegistry(rpcUrl, registry, roundId, shard, allowI
   // A registry takes one kind of round: a margin registry's rounds are checked with the weights it recorded (a
   // spot file's labels are then equity keys whose weights its records do not open to; a margin file's labels
   // are unknown to a spot round: the same rules refuse both, as in Python).
-  const weights = margin ? recordedWeights(roundId, inputs, names.length) : null;
+  const weights = margin ? recordedWeights(roundId, terms, assets.map((a) => a.decimals)) : null;
   const development = isDevelopmentKey({ insecure: false, tauG2 });
   if (development && !allowInsecureSrs) {
     throw new RoundError("pin", "the registry's verifier was made with an insecure development SRS (the page was not served with --allow-insecure-srs)");

@@ -111,6 +111,11 @@ export function developmentTauG2() {
 /** Whether a key is the development setup's: its [tau]_2 is the public tau's, whatever its flag says, or flagged. */
 export const isDevelopmentKey = (vk) => vk.insecure || vk.tauG2.equals(developmentTauG2());
 
+/** Whether p is a price a margin round can state: positive and below 2^64 units of 10^-8 USD (margin.py's). */
+export const isPrice = (p) => typeof p === "bigint" && p > 0n && p < 1n << 64n;
+/** Whether r is a collateral ratio: 0 to 10,000 basis points. */
+export const isRatio = (r) => typeof r === "bigint" && r >= 0n && r <= BASIS_POINTS;
+
 /** Every key's weight of a margin round: 0, the surplus words' -2^(64t), then per asset price*ratio, -price*10^4. */
 export function marginWeights(prices, ratios, decimals) {
   const top = Math.max(...decimals);
@@ -246,11 +251,11 @@ export function roundFromJson(text, pin, allowInsecureSrs, where = "round.json")
     }
     const prices = perAsset(f, "prices", (v, at) => {
       const p = decimal(v, at);
-      if (p === 0n || p >= 1n << 64n) throw new FormatError(`${at}: a price must be positive and below 2^64 units`);
+      if (!isPrice(p)) throw new FormatError(`${at}: a price must be positive and below 2^64 units`);
       return p;
     });
     const ratios = perAsset(f, "collateral_ratios_bps", (v, at) => {
-      if (typeof v !== "bigint" || v < 0n || v > BASIS_POINTS) throw new FormatError(`${at} must be 0 to 10000 basis points`);
+      if (!isRatio(v)) throw new FormatError(`${at} must be 0 to 10000 basis points`);
       return v;
     });
     weights = marginWeights(prices, ratios, assets.map((a) => a.decimals));

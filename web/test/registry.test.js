@@ -1,5 +1,5 @@
-// The registry's record as the page reads it: a margin round's key weights from its RoundSubmitted event's public
-// inputs (onchain.py's _recorded_weights), the one function that knows that layout; the registry's refusals of a
+// The registry's record as the page reads it: a margin round's key weights from its MarginRoundSubmitted event's
+// terms (onchain.py's _recorded_weights), the one function that knows that layout; the registry's refusals of a
 // sharded round's file (recorded_round's); what a hostile node's answers get. Against anvil: tests/test_web.py
 // (web/tools/chain_verdicts.mjs, and the page in Chromium).
 import { test } from "node:test";
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { bn254 } from "@noble/curves/bn254";
-import { R_MODULUS, bytesToHex, keccak256, utf8 } from "../src/field.js";
+import { bytesToHex, keccak256, utf8 } from "../src/field.js";
 import { InclusionError, Rule } from "../src/inclusion.js";
 import { roundFromJson, statementInputs } from "../src/round.js";
 import { callWithString, recordedWeights, refusalOf, roundFromRegistry } from "../src/registry.js";
@@ -18,22 +18,33 @@ const read = (path) => readFileSync(VECTORS + path, "utf8");
 const PINS = JSON.parse(read("web/pins.json"));
 const CIRCUITS = JSON.parse(read("web/circuits.json"));
 
-test("the weights recorded with a margin round are the round file's, signs restored", () => {
+// The terms as submitMarginRound takes and records them: price << 16 | ratio per asset (margin.py's packed).
+const packed = (margin) => margin.prices.map((p, j) => (p << 16n) | margin.ratios[j]);
+
+test("the weights made from a margin round's recorded terms are the round file's, signs restored", () => {
   const path = "web/margin_round.json";
   const round = roundFromJson(read(path), { vkDigest: PINS[path], circuit: CIRCUITS[path] }, true);
-  const inputs = JSON.parse(read(path)).public_inputs.map(BigInt); // what submitMarginRound recorded
-  const weights = recordedWeights(round.roundId, inputs, round.assets.length);
+  const decimals = round.assets.map((a) => a.decimals);
+  const weights = recordedWeights(round.roundId, packed(round.margin), decimals);
   assert.deepEqual(weights, round.shards[0].weights);
   assert.ok(weights.some((w) => w < 0n)); // debt and surplus weights are negative
+  const inputs = JSON.parse(read(path)).public_inputs.map(BigInt); // the proof's, which the registry made
   assert.deepEqual(statementInputs(inputs[0], [], true, weights, null).filter((_, i) => i >= 2 && i % 2 === 0),
-    weights.map((w) => ((w % R_MODULUS) + R_MODULUS) % R_MODULUS));
+    inputs.filter((_, i) => i >= 2 && i % 2 === 0));
 });
 
-test("a record without every key's weight is refused, naming the round", () => {
-  for (const inputs of [[1n, 2n, 3n], [], new Array(1 + 2 * (4 + 2 * 4) + 2).fill(0n)]) {
-    assert.throws(() => recordedWeights("r1", inputs, 4), (e) => e instanceof RoundError &&
-      /margin round "r1" holds no weights of its 4 assets/.test(e.message));
+test("a record whose terms are not one per asset, or not terms a registry makes, is refused, naming the round", () => {
+  const good = [(65000n * 10n ** 8n << 16n) | 9000n, (1n << 16n) | 10000n];
+  for (const [terms, words] of [
+    [good.slice(1), /margin round "r1" holds 1 terms for 2 assets/],
+    [[...good, good[0]], /margin round "r1" holds 3 terms for 2 assets/],
+    [[good[0], 10000n], /margin round "r1" holds terms no registry makes/], // price 0
+    [[good[0], (1n << 16n) | 10001n], /holds terms no registry makes/], // a ratio past 10,000 bps
+    [[good[0], 1n << 80n], /holds terms no registry makes/], // a price of 2^64
+  ]) {
+    assert.throws(() => recordedWeights("r1", terms, [8, 6]), (e) => e instanceof RoundError && words.test(e.message));
   }
+  assert.equal(recordedWeights("r1", good, [8, 6]).length, 4 + 2 * 2);
 });
 
 // The registry's reverts for a file it holds no record for (onchain.py's recorded_round): the round's state, each
