@@ -354,8 +354,9 @@ def test_the_pages_module_against_the_registry_reaches_the_verdict_of_every_vect
 
 
 def test_the_pages_module_against_a_margin_registry_reaches_the_verdict_of_every_margin_vector(chain):
-    """Every margin case against the margin registry, its weights read from the round's RoundSubmitted event: the
-    page's module and the Python chain path reach the table's verdict (the one they reach against round.json)."""
+    """Every margin case against the margin registry, its weights made from the terms its MarginRoundSubmitted event
+    recorded: the page's module and the Python chain path reach the table's verdict (the one they reach against
+    round.json)."""
     got = _page_module_chain_verdicts(chain["url"], chain["margin"], MARGIN_CASES)
     assert got == {c["name"]: c["verdict"] for c in MARGIN_CASES}
     assert {c["name"]: _python_chain_verdict(chain["url"], chain["margin"], c)[0] for c in MARGIN_CASES} == got
