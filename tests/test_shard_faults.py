@@ -203,3 +203,29 @@ def test_an_unreachable_scheduler_is_one_clear_error(files, tmp_path):
                                                   "tcp://127.0.0.1:9"))
     assert result.exit_code == 1 and "cannot reach the Dask scheduler tcp://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.output and not list(tmp_path.iterdir())
+
+
+def test_a_worker_of_two_threads_proves_one_shard_at_a_time(files, dev_srs, tmp_path):
+    """A worker with more threads runs one shard with all of them, never two shards side by side: two at once would
+    hold both in memory, so a worker of two threads could take no larger shard than two of one thread."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    from zksolvency.cluster import PROGRESS_TOPIC, Remote
+
+    d, totals, ledger = files
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as local, Client(local) as client:
+        rnd = prove_round(ledger, dev_srs, "two-threads", shards=3, out_dir=tmp_path / "round",
+                          cluster=Remote(local.scheduler_address, d / "srs.bin", dev_srs.truncated(8).digest))
+        events = client.get_events(PROGRESS_TOPIC)
+    verify_statement(rnd.statement, allow_insecure_srs=True)
+    spans = {}
+    for at, event in events:
+        first, last = spans.get(event["shard"], (at, at))
+        spans[event["shard"]] = (min(first, at), max(last, at))
+    assert sorted(spans) == [0, 1, 2]
+    assert sorted(e["shard"] for _, e in events if e["message"] == "proven") == [0, 1, 2]
+    ordered = sorted(spans.values())
+    assert all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:])), f"shards overlapped on one worker: {ordered}"

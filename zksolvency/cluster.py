@@ -16,6 +16,7 @@ every core: a round of one shard without ``--scheduler``.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -122,6 +123,10 @@ class InProcess:
 
 
 _worker_srs: dict = {}
+# A worker proves one shard at a time, with all of its threads (numba's): a worker of two threads that ran two
+# shards at once would hold both in memory, each at half the speed, so more threads could never make room for a
+# larger shard.
+_one_shard_at_a_time = threading.Lock()
 
 
 def _prove_on_worker(task: ShardTask, srs_path: str, srs_digest: bytes) -> ShardProof:
@@ -132,18 +137,21 @@ def _prove_on_worker(task: ShardTask, srs_path: str, srs_digest: bytes) -> Shard
     from zksolvency.prover.srs import SRS
 
     worker = get_worker()
-    numba.set_num_threads(max(1, min(worker.state.nthreads, numba.config.NUMBA_NUM_THREADS)))
-    srs = _worker_srs.get(srs_path)
-    if srs is None:
-        srs = _worker_srs[srs_path] = SRS.load(srs_path)
-    if srs.digest != srs_digest:
-        raise ClusterError(f"the SRS at {srs_path} on worker {worker.address} is not the coordinator's")
 
     def say(message: str) -> None:
         worker.log_event(PROGRESS_TOPIC, {"shard": task.index, "message": message})
 
-    say("started")
-    return prove_shard(task, srs, say)
+    with _one_shard_at_a_time:
+        numba.set_num_threads(max(1, min(worker.state.nthreads, numba.config.NUMBA_NUM_THREADS)))
+        srs = _worker_srs.get(srs_path)
+        if srs is None:
+            srs = _worker_srs[srs_path] = SRS.load(srs_path)
+        if srs.digest != srs_digest:
+            raise ClusterError(f"the SRS at {srs_path} on worker {worker.address} is not the coordinator's")
+        say("started")
+        proven = prove_shard(task, srs, say)
+        say("proven")
+        return proven
 
 
 class DaskCluster:
