@@ -27,24 +27,17 @@ interface IERC20Balance {
     function decimals() external view returns (uint8);
 }
 
-/// @title SolvencyRegistryBase: an exchange's proven solvency rounds and the reserves it holds on-chain.
-/// @notice What every registry shares (SolvencyRegistry for spot rounds, MarginSolvencyRegistry for margin
-///         rounds, two contracts so that each stays within the EVM's code size limit): assets, reserves, the
-///         rounds' records and the inclusion rules. Owned by the exchange and bound for life to one verifier. Reserve addresses are registered with a
-///         signature of their own key. A round is recorded only if its proof verifies; in private-totals mode
-///         the registry reads the reserves itself and feeds them to the proof as public inputs. Users check
-///         their inclusion with `verifyInclusion`, one pairing-product check against the stored commitment.
-abstract contract SolvencyRegistryBase {
+/// @title SolvencyCommon: what the registries and their inclusion rules share: BN254's moduli, a round's
+///        commitment word, the codes of the inclusion rules, the margin keys, and the precompiles' calls.
+abstract contract SolvencyCommon {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-    /// Reserves enter the circuit's range check below 2^128 units; more is capped (conservative).
-    uint256 internal constant MAX_RESERVE_UNITS = (1 << 128) - 1;
     uint256 internal constant PRESENT = 1 << 254;
     /// Balances are range-checked below 2^64 units.
     uint256 internal constant UNITS_BOUND = 1 << 64;
 
     // Why an inclusion check fails: the codes and the order of zksolvency.verifier.inclusion.Rule.
-    uint256 public constant VALID = 0;
+    uint256 internal constant VALID = 0;
     uint256 internal constant NO_RECORDS = 1;
     uint256 internal constant SHAPE = 2;
     uint256 internal constant ROW_RANGE = 3;
@@ -60,10 +53,333 @@ abstract contract SolvencyRegistryBase {
     uint256 internal constant RECORD_HASH = 13;
     uint256 internal constant PROOF_POINT = 14;
     uint256 internal constant OPENING = 15;
+    uint256 internal constant SURPLUS = 20;
     uint256 internal constant SHARD = 21;
+
+    // Margin rounds (zksolvency.circuits.solvency): slots are keyed 0 empty, 1..3 the words of the account's
+    // surplus, then per asset j = 1..K its equity (key 2j + 2) and debt (key 2j + 3); each key has a weight.
+    uint256 internal constant FIRST_ASSET_KEY = 4;
+    uint256 internal constant SURPLUS_WORD_BITS = 64;
+
+    error BadInput(string what);
+
+    /// @dev (x, y) of a stored commitment word: y = sqrt(x^3 + 3) = (x^3 + 3)^((Q + 1) / 4) (Q = 3 mod 4),
+    ///      negated if its parity is not the stored one. The word was made from a point on the curve.
+    function _decompress(uint256 word) internal view returns (uint256 x, uint256 y) {
+        x = word & (PRESENT - 1);
+        y = _expmod(addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q), (Q + 1) / 4, Q);
+        if ((y & 1) != (word >> 255)) y = Q - y;
+    }
+
+    function _mul(uint256 x, uint256 y, uint256 s) internal view returns (uint256 rx, uint256 ry) {
+        uint256[3] memory input = [x, y, s];
+        uint256[2] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x07, input, 96, out, 64)
+        }
+        if (!ok) revert BadInput("ecMul failed");
+        return (out[0], out[1]);
+    }
+
+    function _add(uint256 x1, uint256 y1, uint256 x2, uint256 y2) internal view returns (uint256 rx, uint256 ry) {
+        uint256[4] memory input = [x1, y1, x2, y2];
+        uint256[2] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x06, input, 128, out, 64)
+        }
+        if (!ok) revert BadInput("ecAdd failed");
+        return (out[0], out[1]);
+    }
+
+    function _expmod(uint256 base, uint256 e, uint256 modulus) internal view returns (uint256 result) {
+        uint256[6] memory input = [uint256(32), 32, 32, base, e, modulus];
+        uint256[1] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x05, input, 192, out, 32)
+        }
+        if (!ok) revert BadInput("modexp failed");
+        return out[0];
+    }
+}
+
+/// @title InclusionRules: the rules of a customer's inclusion check (zksolvency.verifier.inclusion), in one
+///        contract that every registry creates in its constructor and calls from its views. Stateless: a round's
+///        record and the domain's keys come from the registry with each call. Apart from the registries so that
+///        each registry stays within the EVM's code size limit.
+contract InclusionRules is SolvencyCommon {
+    /// What a check needs of the round (or shard) the registry recorded and of its verifier's domain.
+    struct Context {
+        uint256 commitment; // the stored word: x, y's parity, PRESENT
+        uint256 gamma;
+        uint256 assetCount; // K
+        uint256 n;
+        uint256 omega;
+        uint256 slots; // S, per record
+        uint256[4] g2; // [1]_2: x.c1, x.c0, y.c1, y.c0
+        uint256[4] tauG2; // [tau]_2, likewise
+    }
+
+    /// @notice A user's records, in index order: rows[i] is record i's first row, recordHashes[i] its hash
+    ///         (computed by the user from their id, salt, i, rows.length and the slots), slots the records' S
+    ///         (label, units) pairs one after the other, proofs the openings' (x, y) one after the other; in a
+    ///         margin round, the user's account key (zksolvency.hashing.account_key; 0 for a user without debts),
+    ///         computed by the user like the hashes (0 and unread in a spot round).
+    struct Records {
+        uint256 account;
+        uint256[] rows;
+        uint256[] recordHashes;
+        uint256[] slots;
+        uint256[] proofs;
+    }
+
+    /// @notice The first rule a spot round's records break (a code of zksolvency.verifier.inclusion.Rule), or
+    ///         VALID; labels are asset indices 1..K.
+    function spotFailure(Context calldata c, Records calldata r) external view returns (uint256) {
+        uint256 code = _shapeFailure(c, r);
+        if (code == VALID) code = _canonicalFailure(c, r, c.assetCount);
+        if (code == VALID) code = _hashOrPointFailure(r);
+        if (code != VALID) return code;
+        uint256 width = 2 * c.slots;
+        uint256[] memory values = new uint256[](r.rows.length);
+        for (uint256 i = 0; i < values.length; i++) {
+            values[i] = _combine(c.gamma, r.recordHashes[i], r.slots[i * width:(i + 1) * width]);
+        }
+        return _openAll(c, r, values) ? VALID : OPENING;
+    }
+
+    /// @notice The first rule a margin round's records break, or VALID: the spot rules with keys for labels
+    ///         (0..2K + 3), then rule 20 (the surplus words are the account's haircut collateral less its debt),
+    ///         then the openings, whose values include the account and each slot's weight. keyWeights: the round's
+    ///         2K + 4 weights mod R as it recorded them.
+    function marginFailure(Context calldata c, Records calldata r, uint256[] calldata keyWeights)
+        external
+        view
+        returns (uint256)
+    {
+        uint256 keys = FIRST_ASSET_KEY + 2 * c.assetCount;
+        uint256 code = _shapeFailure(c, r);
+        if (code == VALID && keyWeights.length != keys) code = SHAPE;
+        if (code == VALID) code = _canonicalFailure(c, r, keys - 1);
+        if (code == VALID) code = _surplusFailure(r.slots, keyWeights);
+        if (code == VALID) code = _hashOrPointFailure(r);
+        if (code != VALID) return code;
+        uint256 width = 2 * c.slots;
+        bool indebted = _indebted(r.slots);
+        uint256[] memory values = new uint256[](r.rows.length);
+        for (uint256 i = 0; i < values.length; i++) {
+            values[i] = _marginValue(c.gamma, r.recordHashes[i], r.account, indebted,
+                                     r.slots[i * width:(i + 1) * width], keyWeights);
+        }
+        return _openAll(c, r, values) ? VALID : OPENING;
+    }
+
+    /// @dev Rules 1 and 2: there are records, and every array fits their number and the slots a record.
+    function _shapeFailure(Context calldata c, Records calldata r) internal pure returns (uint256) {
+        uint256 m = r.rows.length;
+        if (m == 0) return NO_RECORDS;
+        if (r.slots.length != m * 2 * c.slots || r.recordHashes.length != m || r.proofs.length != 2 * m) return SHAPE;
+        return VALID;
+    }
+
+    /// @dev Rules 13 and 14: every record hash is a non-zero field element, every opening a point of G1.
+    function _hashOrPointFailure(Records calldata r) internal pure returns (uint256) {
+        uint256[] calldata recordHashes = r.recordHashes;
+        uint256[] calldata proofs = r.proofs;
+        for (uint256 i = 0; i < recordHashes.length; i++) {
+            if (recordHashes[i] == 0 || recordHashes[i] >= R) return RECORD_HASH;
+        }
+        for (uint256 i = 0; i < recordHashes.length; i++) {
+            if (!_isPoint(proofs[2 * i], proofs[2 * i + 1])) return PROOF_POINT;
+        }
+        return VALID;
+    }
+
+    /// @dev Rules 3..12 of zksolvency.verifier.inclusion.check_canonical, in its order; labels run 0..maxLabel
+    ///      (spot: asset indices, maxLabel = K; margin: keys, maxLabel = 2K + 3).
+    function _canonicalFailure(Context calldata c, Records calldata r, uint256 maxLabel)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256[] calldata rows = r.rows;
+        uint256[] calldata slots = r.slots;
+        uint256 width = 2 * c.slots;
+        uint256 n = c.n;
+        uint256 lastAsset;
+        bool emptySeen;
+        for (uint256 i = 0; i < rows.length; i++) {
+            uint256 row = rows[i];
+            if (row >= n) return ROW_RANGE;
+            if (row & 1 != 0) return ODD_ROW;
+            for (uint256 j = 0; j < i; j++) {
+                if (rows[j] == row) return DUPLICATE_ROW;
+            }
+            for (uint256 k = i * width; k < (i + 1) * width; k += 2) {
+                uint256 asset = slots[k];
+                uint256 units = slots[k + 1];
+                if (asset > maxLabel) return UNKNOWN_ASSET;
+                if (units >= UNITS_BOUND) return UNITS_RANGE;
+                if (asset == 0) {
+                    if (units != 0) return EMPTY_SLOT_UNITS;
+                    emptySeen = true;
+                    continue;
+                }
+                if (units == 0) return ZERO_UNITS;
+                if (emptySeen) return EMPTY_NOT_LAST;
+                if (asset <= lastAsset) return ASSET_ORDER;
+                lastAsset = asset;
+            }
+        }
+        if (rows.length > 1) {
+            bool labelled;
+            for (uint256 k = (rows.length - 1) * width; k < rows.length * width; k += 2) {
+                if (slots[k] != 0) labelled = true;
+            }
+            if (!labelled) return EMPTY_RECORD;
+        }
+        return VALID;
+    }
+
+    function _isPoint(uint256 x, uint256 y) internal pure returns (bool) {
+        if (x >= Q || y >= Q) return false;
+        if (x == 0 && y == 0) return true; // the point at infinity, as the precompiles encode it
+        return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
+    }
+
+    /// @dev hash + gamma slots[0] + gamma^2 slots[1] + ... mod R (slots below 2^64: checked before): a spot
+    ///      record's value of the inclusion column.
+    function _combine(uint256 gamma, uint256 recordHash, uint256[] calldata slots) internal pure returns (uint256 value) {
+        for (uint256 k = slots.length; k > 0; k--) {
+            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
+        }
+        value = addmod(mulmod(value, gamma, R), recordHash, R);
+    }
+
+    /// @dev An account with debts: some slot holds a debt key (zksolvency.verifier.inclusion.is_margin_account).
+    function _indebted(uint256[] calldata slots) internal pure returns (bool) {
+        for (uint256 k = 0; k < slots.length; k += 2) {
+            uint256 key = slots[k];
+            if (key >= FIRST_ASSET_KEY && (key - FIRST_ASSET_KEY) & 1 == 1) return true;
+        }
+        return false;
+    }
+
+    /// @dev Rule 20 (zksolvency.verifier.inclusion.check_surplus): an account with debts has surplus words equal
+    ///      to sum units * weight over its other slots; one without has none. Keys and units are canonical here
+    ///      (< 2K + 4, < 2^64) and |weight| <= 2^128, so no term reaches 2^192 and no sum can overflow.
+    function _surplusFailure(uint256[] calldata slots, uint256[] calldata w) internal pure returns (uint256) {
+        bool indebted = _indebted(slots);
+        int256 words;
+        int256 value;
+        for (uint256 k = 0; k < slots.length; k += 2) {
+            uint256 key = slots[k];
+            if (key == 0) continue;
+            if (key < FIRST_ASSET_KEY) {
+                if (!indebted) return SURPLUS;
+                words += int256(slots[k + 1] << (SURPLUS_WORD_BITS * (key - 1)));
+            } else {
+                uint256 weight = w[key];
+                value += weight > R / 2 ? -int256(slots[k + 1] * (R - weight)) : int256(slots[k + 1] * weight);
+            }
+        }
+        return indebted && words != value ? SURPLUS : VALID;
+    }
+
+    /// @dev The margin inclusion column's value at a record's row (zksolvency.verifier.inclusion.opened_value):
+    ///      h + gamma account + gamma^2 account + then (key, units, weight) per slot, the weight the key's but 0
+    ///      for the equity of an account without debts.
+    function _marginValue(uint256 gamma, uint256 recordHash, uint256 account, bool indebted, uint256[] calldata slots,
+                          uint256[] calldata w) internal pure returns (uint256 value) {
+        for (uint256 k = slots.length; k > 0; k -= 2) {
+            uint256 key = slots[k - 2];
+            bool equity = key >= FIRST_ASSET_KEY && (key - FIRST_ASSET_KEY) & 1 == 0;
+            value = addmod(mulmod(value, gamma, R), indebted || !equity ? w[key] : 0, R);
+            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
+            value = addmod(mulmod(value, gamma, R), key, R);
+        }
+        value = addmod(mulmod(value, gamma, R), account, R);
+        value = addmod(mulmod(value, gamma, R), account, R);
+        value = addmod(mulmod(value, gamma, R), recordHash, R);
+    }
+
+    struct Batch {
+        uint256 rho; // the weight of record i is rho^i
+        uint256 weight;
+        uint256 commitmentWeight; // sum rho^i
+        uint256 valueWeight; // sum rho^i v_i
+        uint256 lx; // sum rho^i z_i pi_i
+        uint256 ly;
+        uint256 px; // sum rho^i pi_i
+        uint256 py;
+    }
+
+    /// @dev All openings at once: e(sum rho^i (C - [v_i] + z_i pi_i), [1]) e(-sum rho^i pi_i, [tau]) == 1,
+    ///      rho from a hash of everything checked (one record needs no rho).
+    ///      values[i]: the column's value claimed at rows[i].
+    function _openAll(Context calldata c, Records calldata r, uint256[] memory values) internal view returns (bool) {
+        uint256[] calldata rows = r.rows;
+        uint256[] calldata proofs = r.proofs;
+        Batch memory b;
+        uint256 omega = c.omega;
+        b.rho = rows.length == 1 ? 1 : uint256(keccak256(abi.encode(c.commitment, c.gamma, rows, values, proofs))) % R;
+        if (b.rho == 0) b.rho = 1;
+        // Record 0 has weight 1: its terms start the sums (no multiplication by the weight, no addition to zero).
+        b.commitmentWeight = 1;
+        b.valueWeight = values[0];
+        (b.lx, b.ly) = _mul(proofs[0], proofs[1], _expmod(omega, rows[0], R));
+        (b.px, b.py) = (proofs[0], proofs[1]);
+        b.weight = b.rho;
+        for (uint256 i = 1; i < rows.length; i++) {
+            uint256 z = _expmod(omega, rows[i], R);
+            b.commitmentWeight = addmod(b.commitmentWeight, b.weight, R);
+            b.valueWeight = addmod(b.valueWeight, mulmod(b.weight, values[i], R), R);
+            (uint256 tx, uint256 ty) = _mul(proofs[2 * i], proofs[2 * i + 1], mulmod(b.weight, z, R));
+            (b.lx, b.ly) = _add(b.lx, b.ly, tx, ty);
+            (tx, ty) = _mul(proofs[2 * i], proofs[2 * i + 1], b.weight);
+            (b.px, b.py) = _add(b.px, b.py, tx, ty);
+            b.weight = mulmod(b.weight, b.rho, R);
+        }
+        (uint256 cx, uint256 cy) = _decompress(c.commitment);
+        if (b.commitmentWeight != 1) (cx, cy) = _mul(cx, cy, b.commitmentWeight);
+        (b.lx, b.ly) = _add(b.lx, b.ly, cx, cy);
+        (cx, cy) = _mul(1, 2, (R - b.valueWeight) % R);
+        (b.lx, b.ly) = _add(b.lx, b.ly, cx, cy);
+        return _pairs(c, b.lx, b.ly, b.px, b.py);
+    }
+
+    /// @dev e((lx, ly), [1]_2) * e(-(px, py), [tau]_2) == 1.
+    function _pairs(Context calldata c, uint256 lx, uint256 ly, uint256 px, uint256 py) internal view returns (bool) {
+        uint256 negY = py == 0 ? 0 : Q - py;
+        uint256[12] memory input = [lx, ly, c.g2[0], c.g2[1], c.g2[2], c.g2[3], px, negY,
+                                    c.tauG2[0], c.tauG2[1], c.tauG2[2], c.tauG2[3]];
+        uint256[1] memory out;
+        bool ok;
+        assembly {
+            ok := staticcall(gas(), 0x08, input, 384, out, 32)
+        }
+        if (!ok) revert BadInput("pairing call failed");
+        return out[0] == 1;
+    }
+}
+
+/// @title SolvencyRegistryBase: an exchange's proven solvency rounds and the reserves it holds on-chain.
+/// @notice What every registry shares (SolvencyRegistry for spot rounds, MarginSolvencyRegistry for margin
+///         rounds, two contracts so that each stays within the EVM's code size limit): assets, reserves, the
+///         rounds' records and the inclusion rules. Owned by the exchange and bound for life to one verifier. Reserve addresses are registered with a
+///         signature of their own key. A round is recorded only if its proof verifies; in private-totals mode
+///         the registry reads the reserves itself and feeds them to the proof as public inputs. Users check
+///         their inclusion with `verifyInclusion`, one pairing-product check against the stored commitment.
+abstract contract SolvencyRegistryBase is SolvencyCommon {
+    /// Reserves enter the circuit's range check below 2^128 units; more is capped (conservative).
+    uint256 internal constant MAX_RESERVE_UNITS = (1 << 128) - 1;
 
     address public immutable owner;
     ISolvencyVerifier public immutable verifier;
+    /// The inclusion rules this registry's views apply, created with it (so its code is this project's).
+    InclusionRules public immutable inclusionRules;
     uint256 public immutable slotsPerRecord;
     uint256 internal immutable inclusionAt;
     uint256 internal immutable domainSize;
@@ -136,12 +452,12 @@ abstract contract SolvencyRegistryBase {
     error AssetExists(string name);
     error UnknownAsset(string name);
     error ReserveExists(string asset, address holder);
-    error BadInput(string what);
     error ShardedRound(uint256 shardCount);
 
     constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) {
         owner = msg.sender;
         verifier = verifier_;
+        inclusionRules = new InclusionRules();
         slotsPerRecord = slotsPerRecord_;
         uint256 at = verifier_.inclusionCommitmentOffset();
         if (at == 0) revert BadInput("verifier has no inclusion commitment");
@@ -160,6 +476,12 @@ abstract contract SolvencyRegistryBase {
 
     /// @notice Whether this registry takes margin rounds (its verifier's circuit is a margin round's).
     function margin() external pure virtual returns (bool);
+
+    /// @notice Whether this registry takes sharded rounds only (a ShardedMarginSolvencyRegistry); the spot registry
+    ///         takes both kinds, MarginSolvencyRegistry rounds of one shard only.
+    function shardedOnly() external pure virtual returns (bool) {
+        return false;
+    }
 
     // ------------------------------------------------------------------ assets and reserves
 
@@ -336,7 +658,7 @@ abstract contract SolvencyRegistryBase {
         if (rounds[key].commitment != 0) revert RoundExists(roundId);
         if (assetCount == 0 || assetCount > type(uint32).max) revert BadInput("asset count");
         // The verifier reverts on any failure, and the revert propagates.
-        _store(key, proof, verifier.verifyProofGamma(proof, inputs), assetCount);
+        rounds[key] = _recordOf(proof, verifier.verifyProofGamma(proof, inputs), assetCount);
     }
 
     /// @dev A round word without a commitment: no round (UnknownRound), or a sharded round's, whose commitments
@@ -346,11 +668,12 @@ abstract contract SolvencyRegistryBase {
         revert ShardedRound(uint32(word));
     }
 
-    function _store(bytes32 key, bytes calldata proof, uint256 gamma, uint256 assetCount) internal {
+    /// @dev A verified proof's record: its inclusion commitment compressed, gamma, now, and K.
+    function _recordOf(bytes calldata proof, uint256 gamma, uint256 assetCount) internal view returns (Round memory) {
         uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
         uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
-        rounds[key] = Round(x | ((y & 1) << 255) | PRESENT, gamma, uint64(block.number), uint64(block.timestamp),
-                            uint32(assetCount));
+        return Round(x | ((y & 1) << 255) | PRESENT, gamma, uint64(block.number), uint64(block.timestamp),
+                     uint32(assetCount));
     }
 
     function roundOf(string calldata roundId) public view returns (RoundView memory out) {
@@ -382,176 +705,249 @@ abstract contract SolvencyRegistryBase {
         return (round, domainSize, slotsPerRecord, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
     }
 
-    /// @dev (x, y) of a stored commitment word: y = sqrt(x^3 + 3) = (x^3 + 3)^((Q + 1) / 4) (Q = 3 mod 4),
-    ///      negated if its parity is not the stored one. The word was made from a point on the curve.
-    function _decompress(uint256 word) internal view returns (uint256 x, uint256 y) {
-        x = word & (PRESENT - 1);
-        y = _expmod(addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q), (Q + 1) / 4, Q);
-        if ((y & 1) != (word >> 255)) y = Q - y;
+
+    /// @dev What the inclusion rules need of a recorded round (or shard): its record and the domain's keys.
+    function _context(Round storage round) internal view returns (InclusionRules.Context memory) {
+        return InclusionRules.Context(round.commitment, round.gamma, round.assetCount, domainSize, omega,
+                                      slotsPerRecord, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
     }
 
-    // ------------------------------------------------------------------ inclusion
-
-    /// @dev Rules 1 and 2: there are records, and every array fits their number and the slots a record.
-    function _shapeFailure(uint256[] calldata rows, uint256[] calldata recordHashes, uint256[] calldata slots,
-                           uint256[] calldata proofs) internal view returns (uint256) {
-        uint256 m = rows.length;
-        if (m == 0) return NO_RECORDS;
-        if (slots.length != m * 2 * slotsPerRecord || recordHashes.length != m || proofs.length != 2 * m) return SHAPE;
-        return VALID;
+    /// @dev A round of one shard's record; reverts for no round (UnknownRound) or a sharded one (ShardedRound).
+    function _recordedRound(string calldata roundId) internal view returns (Round storage round) {
+        round = rounds[keccak256(bytes(roundId))];
+        if (round.commitment & PRESENT == 0) _refuseUnrecorded(round.commitment);
     }
 
-    /// @dev Rules 13 and 14: every record hash is a non-zero field element, every opening a point of G1.
-    function _hashOrPointFailure(uint256[] calldata recordHashes, uint256[] calldata proofs)
+    // ------------------------------------------------------------------ sharded rounds
+
+    // A sharded round's word in `rounds` has no commitment (PRESENT clear, SHARDED set): it holds the shard count M,
+    // how many shards have verified and the mode; the round's gamma word holds its tag, the third word the block and
+    // time of opening and K. Each shard's record is a round record of its own (shardRounds), made when it verifies.
+    // What a shard's values are is the registry's kind's (_shardInputs): per asset its totals (public mode) or its
+    // allocation of the reserves (private mode).
+    uint256 internal constant SHARDED = 1 << 253;
+    uint256 internal constant VERIFIED_AT = 32; // bits 32..63: the shards verified so far
+    uint256 internal constant PRIVATE_BIT = 1 << 64;
+    uint256 internal constant MAX_SHARDS = 1 << 20; // as zksolvency.shards
+
+    /// @dev Whether a round word is a sharded round's. A recorded round's word has PRESENT set and its commitment's
+    ///      x below it, whose bit 253 may be set too: SHARDED means sharded only where PRESENT is clear.
+    function _sharded(uint256 word) internal pure returns (bool) {
+        return word & (PRESENT | SHARDED) == SHARDED;
+    }
+
+    mapping(bytes32 => mapping(uint256 => Round)) internal shardRounds; // round key -> shard index -> record
+    // Public mode: per total, the round's total less the totals of the shards verified so far (never negative).
+    mapping(bytes32 => uint256[]) internal unsummed;
+    // Private mode: keccak256 of each shard's allocation (its K reserves inputs), fixed at opening.
+    mapping(bytes32 => mapping(uint256 => bytes32)) internal allocationHash;
+
+    /// The round's labels and M; `values` the totals (public; a margin round's equity totals, then its debt totals)
+    /// or the reserves read at opening (private), and in private mode every shard's allocation (M rows of K, shard
+    /// by shard).
+    event ShardedRoundOpened(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
+                             uint256 shardCount, uint256[] values, uint256[] allocations);
+    /// A shard's proof verified: the tag it proves under and its values (totals, or allocation).
+    event ShardSubmitted(bytes32 indexed roundKey, uint256 indexed shard, uint256 tag, uint256[] values,
+                         bytes32 proofHash);
+    event ShardedRoundComplete(string roundId, bytes32 indexed roundKey);
+
+    error BadShard(uint256 shard, uint256 shardCount);
+    error ShardExists(uint256 shard);
+    error NotAllocation(uint256 shard);
+    // index: of the total (1..K, then K + 1..2K for a margin round's debts). The shards' totals pass the round's,
+    // or the last shard's leave some of it unsummed.
+    error ShardTotalsNotRound(uint256 asset);
+    error AllocationsPastReserves(uint256 asset);
+    error NotSharded();
+    error RoundNotComplete(uint256 verified, uint256 shardCount);
+
+    /// @dev Open a round of `shardCount` shards under `tag` (the round's, as roundTag makes it).
+    function _open(string calldata roundId, uint256 tag, uint256 assetCount, uint256 shardCount, bool privateTotals)
         internal
-        pure
-        returns (uint256)
+        returns (bytes32 key)
     {
-        for (uint256 i = 0; i < recordHashes.length; i++) {
-            if (recordHashes[i] == 0 || recordHashes[i] >= R) return RECORD_HASH;
-        }
-        for (uint256 i = 0; i < recordHashes.length; i++) {
-            if (!_isPoint(proofs[2 * i], proofs[2 * i + 1])) return PROOF_POINT;
-        }
-        return VALID;
+        key = keccak256(bytes(roundId));
+        if (rounds[key].commitment != 0) revert RoundExists(roundId);
+        if (shardCount < 2 || shardCount > MAX_SHARDS) revert BadInput("a sharded round has 2 to 2^20 shards");
+        if (assetCount > type(uint32).max) revert BadInput("asset count");
+        rounds[key] = Round(SHARDED | (privateTotals ? PRIVATE_BIT : 0) | shardCount, tag, uint64(block.number),
+                            uint64(block.timestamp), uint32(assetCount));
     }
 
-    /// @dev Rules 3..12 of zksolvency.verifier.inclusion.check_canonical, in its order; labels run 0..maxLabel
-    ///      (spot: asset indices, maxLabel = K; margin: keys, maxLabel = 2K + 3).
-    function _canonicalFailure(uint256[] calldata rows, uint256[] calldata slots, uint256 maxLabel)
+    /// @dev A public sharded round's totals, which the shards' must sum to exactly, and its announcement.
+    function _openPublic(string calldata roundId, bytes32 key, string[] calldata names, uint256 shardCount,
+                         uint256[] calldata totals) internal {
+        unsummed[key] = totals;
+        emit ShardedRoundOpened(roundId, key, false, names, shardCount, totals, new uint256[](0));
+    }
+
+    /// @dev Open a private sharded round's allocations (_allocate) and announce it.
+    function _openPrivate(string calldata roundId, bytes32 key, string[] calldata names, uint256 shardCount,
+                          uint256[] calldata allocations) internal {
+        uint256[] memory reserveNow = _allocate(key, names, shardCount, allocations);
+        emit ShardedRoundOpened(roundId, key, true, names, shardCount, reserveNow, allocations);
+    }
+
+    /// @dev Private mode: the reserves of each asset now (registered, on this chain), which the shards' allocations
+    ///      (M rows of K, shard by shard) must not pass in sum; each shard's allocation is kept as a hash.
+    function _allocate(bytes32 key, string[] calldata names, uint256 shardCount, uint256[] calldata allocations)
+        internal
+        returns (uint256[] memory reserveNow)
+    {
+        uint256 k = names.length;
+        if (allocations.length / shardCount != k || allocations.length % shardCount != 0) {
+            revert BadInput("an allocation of every asset for every shard");
+        }
+        reserveNow = new uint256[](k);
+        for (uint256 j = 0; j < k; j++) {
+            if (assets[keccak256(bytes(names[j]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
+            reserveNow[j] = reserveUnits(names[j]);
+            uint256 sum;
+            for (uint256 i = 0; i < shardCount; i++) sum += allocations[i * k + j];
+            if (sum > reserveNow[j]) revert AllocationsPastReserves(j + 1);
+        }
+        for (uint256 i = 0; i < shardCount; i++) {
+            allocationHash[key][i] = keccak256(abi.encodePacked(allocations[i * k:(i + 1) * k]));
+        }
+    }
+
+    /// @dev The tag shard `index` of `shardCount` proves under (zksolvency.hashing.shard_tag).
+    function _shardTag(uint256 tag, uint256 index, uint256 shardCount) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encodePacked("zksolvency/shard/v1", tag, uint32(index), uint32(shardCount)))) % R;
+    }
+
+    /// @dev How many values a shard states (public mode: its totals; private mode: its allocation): K in a spot
+    ///      round (a sharded margin registry's: 2K in public mode).
+    function _shardValueCount(bool, uint256 assetCount) internal pure virtual returns (uint256) {
+        return assetCount;
+    }
+
+    /// @dev The public inputs of a shard's proof from its tag, its values and (margin) the round's key weights: a
+    ///      spot round's [tag, values].
+    function _shardInputs(bytes32, uint256 tag, uint256[] calldata values, uint256[] calldata)
         internal
         view
-        returns (uint256)
+        virtual
+        returns (uint256[] memory inputs)
     {
-        uint256 width = 2 * slotsPerRecord;
-        uint256 lastAsset;
-        bool emptySeen;
-        for (uint256 i = 0; i < rows.length; i++) {
-            uint256 row = rows[i];
-            if (row >= domainSize) return ROW_RANGE;
-            if (row & 1 != 0) return ODD_ROW;
-            for (uint256 j = 0; j < i; j++) {
-                if (rows[j] == row) return DUPLICATE_ROW;
-            }
-            for (uint256 k = i * width; k < (i + 1) * width; k += 2) {
-                uint256 asset = slots[k];
-                uint256 units = slots[k + 1];
-                if (asset > maxLabel) return UNKNOWN_ASSET;
-                if (units >= UNITS_BOUND) return UNITS_RANGE;
-                if (asset == 0) {
-                    if (units != 0) return EMPTY_SLOT_UNITS;
-                    emptySeen = true;
-                    continue;
-                }
-                if (units == 0) return ZERO_UNITS;
-                if (emptySeen) return EMPTY_NOT_LAST;
-                if (asset <= lastAsset) return ASSET_ORDER;
-                lastAsset = asset;
-            }
-        }
-        if (rows.length > 1) {
-            bool labelled;
-            for (uint256 k = (rows.length - 1) * width; k < rows.length * width; k += 2) {
-                if (slots[k] != 0) labelled = true;
-            }
-            if (!labelled) return EMPTY_RECORD;
-        }
-        return VALID;
+        inputs = new uint256[](values.length + 1);
+        inputs[0] = tag;
+        for (uint256 j = 0; j < values.length; j++) inputs[j + 1] = values[j];
     }
 
-    function _isPoint(uint256 x, uint256 y) internal pure returns (bool) {
-        if (x >= Q || y >= Q) return false;
-        if (x == 0 && y == 0) return true; // the point at infinity, as the precompiles encode it
-        return mulmod(y, y, Q) == addmod(mulmod(mulmod(x, x, Q), x, Q), 3, Q);
+    /// @dev Record shard `index` of an opened round: its proof verifies under the shard's tag with `values`, its
+    ///      totals (public: taken off what the round's totals leave, refused if one would pass it, and at the last
+    ///      shard required to reach it exactly) or its allocation (private: the one fixed at opening). Each shard
+    ///      once; the round is complete, with ShardedRoundComplete, when every shard has verified.
+    function _submitShard(string calldata roundId, uint256 index, bytes calldata proof, uint256[] calldata values,
+                          uint256[] calldata weights) internal {
+        (bytes32 key, uint256 tag, bool complete) = _takeShard(roundId, index, values);
+        // The verifier reverts on any failure, and the revert undoes the shard's count.
+        uint256 gamma = verifier.verifyProofGamma(proof, _shardInputs(key, tag, values, weights));
+        shardRounds[key][index] = _recordOf(proof, gamma, rounds[key].assetCount);
+        emit ShardSubmitted(key, index, tag, values, keccak256(proof));
+        if (complete) emit ShardedRoundComplete(roundId, key);
     }
 
-    struct Batch {
-        uint256 rho; // the weight of record i is rho^i
-        uint256 weight;
-        uint256 commitmentWeight; // sum rho^i
-        uint256 valueWeight; // sum rho^i v_i
-        uint256 lx; // sum rho^i z_i pi_i
-        uint256 ly;
-        uint256 px; // sum rho^i pi_i
-        uint256 py;
-    }
-
-    /// @dev All openings at once: e(sum rho^i (C - [v_i] + z_i pi_i), [1]) e(-sum rho^i pi_i, [tau]) == 1,
-    ///      rho from a hash of everything checked (one record needs no rho).
-    ///      values[i]: the column's value claimed at rows[i].
-    function _openAll(uint256 word, uint256 gamma, uint256[] calldata rows, uint256[] memory values,
-                      uint256[] calldata proofs) internal view returns (bool) {
-        Batch memory b;
-        b.rho = rows.length == 1 ? 1 : uint256(keccak256(abi.encode(word, gamma, rows, values, proofs))) % R;
-        if (b.rho == 0) b.rho = 1;
-        // Record 0 has weight 1: its terms start the sums (no multiplication by the weight, no addition to zero).
-        b.commitmentWeight = 1;
-        b.valueWeight = values[0];
-        (b.lx, b.ly) = _mul(proofs[0], proofs[1], _expmod(omega, rows[0], R));
-        (b.px, b.py) = (proofs[0], proofs[1]);
-        b.weight = b.rho;
-        for (uint256 i = 1; i < rows.length; i++) {
-            uint256 z = _expmod(omega, rows[i], R);
-            b.commitmentWeight = addmod(b.commitmentWeight, b.weight, R);
-            b.valueWeight = addmod(b.valueWeight, mulmod(b.weight, values[i], R), R);
-            (uint256 tx, uint256 ty) = _mul(proofs[2 * i], proofs[2 * i + 1], mulmod(b.weight, z, R));
-            (b.lx, b.ly) = _add(b.lx, b.ly, tx, ty);
-            (tx, ty) = _mul(proofs[2 * i], proofs[2 * i + 1], b.weight);
-            (b.px, b.py) = _add(b.px, b.py, tx, ty);
-            b.weight = mulmod(b.weight, b.rho, R);
+    /// @dev _submitShard's checks of everything but the proof, and the shard counted: (the round's key, the
+    ///      shard's tag, whether it is the last).
+    function _takeShard(string calldata roundId, uint256 index, uint256[] calldata values)
+        internal
+        returns (bytes32 key, uint256 tag, bool complete)
+    {
+        key = keccak256(bytes(roundId));
+        Round storage round = rounds[key];
+        uint256 word = round.commitment;
+        if (word == 0) revert UnknownRound();
+        if (!_sharded(word)) revert NotSharded();
+        uint256 count = uint32(word);
+        if (index >= count) revert BadShard(index, count);
+        if (shardRounds[key][index].commitment != 0) revert ShardExists(index);
+        if (values.length != _shardValueCount(word & PRIVATE_BIT != 0, round.assetCount)) {
+            revert BadInput("a value for every asset");
         }
-        (uint256 cx, uint256 cy) = _decompress(word);
-        if (b.commitmentWeight != 1) (cx, cy) = _mul(cx, cy, b.commitmentWeight);
-        (b.lx, b.ly) = _add(b.lx, b.ly, cx, cy);
-        (cx, cy) = _mul(1, 2, (R - b.valueWeight) % R);
-        (b.lx, b.ly) = _add(b.lx, b.ly, cx, cy);
-        return _pairs(b.lx, b.ly, b.px, b.py);
+        uint256 verified = uint32(word >> VERIFIED_AT) + 1;
+        complete = verified == count;
+        if (word & PRIVATE_BIT != 0) {
+            if (keccak256(abi.encodePacked(values)) != allocationHash[key][index]) revert NotAllocation(index);
+        } else {
+            _addShardTotals(key, values, complete);
+        }
+        tag = _shardTag(round.gamma, index, count);
+        round.commitment = (word & ~(uint256(type(uint32).max) << VERIFIED_AT)) | (verified << VERIFIED_AT);
     }
 
-    /// @dev e((lx, ly), [1]_2) * e(-(px, py), [tau]_2) == 1.
-    function _pairs(uint256 lx, uint256 ly, uint256 px, uint256 py) internal view returns (bool) {
-        uint256 negY = py == 0 ? 0 : Q - py;
-        uint256[12] memory input = [lx, ly, g2x1, g2x0, g2y1, g2y0, px, negY, tauX1, tauX0, tauY1, tauY0];
-        uint256[1] memory out;
-        bool ok;
-        assembly {
-            ok := staticcall(gas(), 0x08, input, 384, out, 32)
+    /// @dev Public mode: take a shard's totals off what the round's totals leave; the last shard must take it all.
+    function _addShardTotals(bytes32 key, uint256[] calldata totals, bool last) internal {
+        uint256[] storage left = unsummed[key];
+        for (uint256 j = 0; j < totals.length; j++) {
+            uint256 rest = left[j];
+            if (totals[j] > rest || (last && totals[j] != rest)) revert ShardTotalsNotRound(j + 1);
+            if (totals[j] != 0) left[j] = rest - totals[j];
         }
-        if (!ok) revert BadInput("pairing call failed");
-        return out[0] == 1;
     }
 
-    function _mul(uint256 x, uint256 y, uint256 s) internal view returns (uint256 rx, uint256 ry) {
-        uint256[3] memory input = [x, y, s];
-        uint256[2] memory out;
-        bool ok;
-        assembly {
-            ok := staticcall(gas(), 0x07, input, 96, out, 64)
-        }
-        if (!ok) revert BadInput("ecMul failed");
-        return (out[0], out[1]);
+    /// @notice A sharded round's state: M, the shards verified so far, the mode, whether it is complete, the block
+    ///         it was opened in, and (public mode) per total the round's total less the shards' totals so far.
+    function shardedRoundOf(string calldata roundId)
+        external
+        view
+        returns (uint256 shardCount, uint256 verified, bool privateTotals, bool complete, uint64 openedBlock,
+                 uint256[] memory unsummedTotals)
+    {
+        bytes32 key = keccak256(bytes(roundId));
+        Round storage round = rounds[key];
+        uint256 word = round.commitment;
+        if (word == 0) revert UnknownRound();
+        if (!_sharded(word)) revert NotSharded();
+        shardCount = uint32(word);
+        verified = uint32(word >> VERIFIED_AT);
+        return (shardCount, verified, word & PRIVATE_BIT != 0, verified == shardCount, round.blockNumber, unsummed[key]);
     }
 
-    function _add(uint256 x1, uint256 y1, uint256 x2, uint256 y2) internal view returns (uint256 rx, uint256 ry) {
-        uint256[4] memory input = [x1, y1, x2, y2];
-        uint256[2] memory out;
-        bool ok;
-        assembly {
-            ok := staticcall(gas(), 0x06, input, 128, out, 64)
-        }
-        if (!ok) revert BadInput("ecAdd failed");
-        return (out[0], out[1]);
+    /// @notice Whether shard `index` of a sharded round has verified.
+    function shardVerified(string calldata roundId, uint256 index) external view returns (bool) {
+        return shardRounds[keccak256(bytes(roundId))][index].commitment != 0;
     }
 
-    function _expmod(uint256 base, uint256 e, uint256 modulus) internal view returns (uint256 result) {
-        uint256[6] memory input = [uint256(32), 32, 32, base, e, modulus];
-        uint256[1] memory out;
-        bool ok;
-        assembly {
-            ok := staticcall(gas(), 0x05, input, 192, out, 32)
-        }
-        if (!ok) revert BadInput("modexp failed");
-        return out[0];
+    /// @notice inclusionContext for shard `index` of a complete sharded round: that shard's record (what its
+    ///         customers check against); reverts for a round not complete (RoundNotComplete) or a shard it does not
+    ///         have (BadShard).
+    function shardInclusionContext(string calldata roundId, uint256 index)
+        external
+        view
+        returns (RoundView memory round, uint256 n, uint256 slots, uint256[4] memory g2, uint256[4] memory tauG2)
+    {
+        Round storage shard = _completeShard(keccak256(bytes(roundId)), index);
+        (uint256 x, uint256 y) = _decompress(shard.commitment);
+        round = RoundView(x, y, shard.gamma, shard.blockNumber, shard.timestamp, shard.assetCount);
+        return (round, domainSize, slotsPerRecord, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
+    }
+
+    /// @dev Shard `index`'s record, the round complete (every shard verified); reverts otherwise.
+    function _completeShard(bytes32 key, uint256 index) internal view returns (Round storage) {
+        uint256 word = rounds[key].commitment;
+        if (word == 0) revert UnknownRound();
+        if (!_sharded(word)) revert NotSharded();
+        uint256 count = uint32(word);
+        if (index >= count) revert BadShard(index, count);
+        uint256 verified = uint32(word >> VERIFIED_AT);
+        if (verified != count) revert RoundNotComplete(verified, count);
+        return shardRounds[key][index];
+    }
+
+    /// @dev The record a sharded round's customer checks against, or (no record) SHARD for a shard index the round
+    ///      does not have: a malformed file gives a rule, never a revert, like any malformed input.
+    function _shardContext(string calldata roundId, uint256 shard)
+        internal
+        view
+        returns (InclusionRules.Context memory c, uint256 code)
+    {
+        bytes32 key = keccak256(bytes(roundId));
+        uint256 word = rounds[key].commitment;
+        if (_sharded(word) && shard >= uint32(word)) return (c, SHARD);
+        return (_context(_completeShard(key, shard)), VALID);
     }
 }
 
@@ -600,50 +996,13 @@ contract SolvencyRegistry is SolvencyRegistryBase {
 
     // ------------------------------------------------------------------ sharded rounds
 
-    // A sharded round's word in `rounds` has no commitment (PRESENT clear, SHARDED set): it holds the shard count M,
-    // how many shards have verified and the mode; the round's gamma word holds its tag, the third word the block and
-    // time of opening and K. Each shard's record is a round record of its own (shardRounds), made when it verifies.
-    uint256 internal constant SHARDED = 1 << 253;
-    uint256 internal constant VERIFIED_AT = 32; // bits 32..63: the shards verified so far
-    uint256 internal constant PRIVATE_BIT = 1 << 64;
-    uint256 internal constant MAX_SHARDS = 1 << 20; // as zksolvency.shards
-
-    /// @dev Whether a round word is a sharded round's. A recorded round's word has PRESENT set and its commitment's
-    ///      x below it, whose bit 253 may be set too: SHARDED means sharded only where PRESENT is clear.
-    function _sharded(uint256 word) internal pure returns (bool) {
-        return word & (PRESENT | SHARDED) == SHARDED;
-    }
-
-    mapping(bytes32 => mapping(uint256 => Round)) internal shardRounds; // round key -> shard index -> record
-    // Public mode: per asset, the round's total less the totals of the shards verified so far (never negative).
-    mapping(bytes32 => uint256[]) internal unsummed;
-    // Private mode: keccak256 of each shard's allocation (its K reserves inputs), fixed at opening.
-    mapping(bytes32 => mapping(uint256 => bytes32)) internal allocationHash;
-
-    /// The round's labels and M; `values` the totals (public) or the reserves read at opening (private), and in
-    /// private mode every shard's allocation (M rows of K, shard by shard).
-    event ShardedRoundOpened(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
-                             uint256 shardCount, uint256[] values, uint256[] allocations);
-    event ShardSubmitted(bytes32 indexed roundKey, uint256 indexed shard, uint256[] publicInputs, bytes32 proofHash);
-    event ShardedRoundComplete(string roundId, bytes32 indexed roundKey);
-
-    error BadShard(uint256 shard, uint256 shardCount);
-    error ShardExists(uint256 shard);
-    error NotAllocation(uint256 shard);
-    // asset: an index 1..K. The shards' totals pass the round's, or the last shard's leave some of it unsummed.
-    error ShardTotalsNotRound(uint256 asset);
-    error AllocationsPastReserves(uint256 asset);
-    error NotSharded();
-    error RoundNotComplete(uint256 verified, uint256 shardCount);
-
     /// @notice Open a round of M shards with public totals: the round's total per asset, which the shards' totals
     ///         must sum to exactly (each shard's proof then comes with submitShard, in any order).
     function openShardedRound(string calldata roundId, string calldata timestamp, string[] calldata names,
                               uint256 shardCount, uint256[] calldata totals) external onlyOwner {
         if (totals.length != names.length) revert BadInput("a total for every asset");
-        bytes32 key = _open(roundId, timestamp, names, shardCount, false);
-        unsummed[key] = totals;
-        emit ShardedRoundOpened(roundId, key, false, names, shardCount, totals, new uint256[](0));
+        bytes32 key = _open(roundId, roundTag(roundId, timestamp, names), names.length, shardCount, false);
+        _openPublic(roundId, key, names, shardCount, totals);
     }
 
     /// @notice Open a round of M shards with private totals: the registry reads each asset's reserves itself and
@@ -651,143 +1010,17 @@ contract SolvencyRegistry is SolvencyRegistryBase {
     ///         Each shard then proves its liabilities at most its allocation (its reserves input).
     function openPrivateShardedRound(string calldata roundId, string calldata timestamp, string[] calldata names,
                                      uint256 shardCount, uint256[] calldata allocations) external onlyOwner {
-        uint256 k = names.length;
-        if (allocations.length / shardCount != k || allocations.length % shardCount != 0) {
-            revert BadInput("an allocation of every asset for every shard");
-        }
-        bytes32 key = _open(roundId, timestamp, names, shardCount, true);
-        uint256[] memory reserveNow = new uint256[](k);
-        for (uint256 j = 0; j < k; j++) {
-            if (assets[keccak256(bytes(names[j]))].kind == OFFCHAIN) revert BadInput("reserves not on this chain");
-            reserveNow[j] = reserveUnits(names[j]);
-            uint256 sum;
-            for (uint256 i = 0; i < shardCount; i++) sum += allocations[i * k + j];
-            if (sum > reserveNow[j]) revert AllocationsPastReserves(j + 1);
-        }
-        for (uint256 i = 0; i < shardCount; i++) {
-            allocationHash[key][i] = keccak256(abi.encodePacked(allocations[i * k:(i + 1) * k]));
-        }
-        emit ShardedRoundOpened(roundId, key, true, names, shardCount, reserveNow, allocations);
+        bytes32 key = _open(roundId, roundTag(roundId, timestamp, names), names.length, shardCount, true);
+        _openPrivate(roundId, key, names, shardCount, allocations);
     }
 
-    function _open(string calldata roundId, string calldata timestamp, string[] calldata names, uint256 shardCount,
-                   bool privateTotals) internal returns (bytes32 key) {
-        key = keccak256(bytes(roundId));
-        if (rounds[key].commitment != 0) revert RoundExists(roundId);
-        if (shardCount < 2 || shardCount > MAX_SHARDS) revert BadInput("a sharded round has 2 to 2^20 shards");
-        if (names.length > type(uint32).max) revert BadInput("asset count");
-        uint256 tag = roundTag(roundId, timestamp, names);
-        rounds[key] = Round(SHARDED | (privateTotals ? PRIVATE_BIT : 0) | shardCount, tag, uint64(block.number),
-                            uint64(block.timestamp), uint32(names.length));
-    }
-
-    /// @dev The tag shard `index` of `shardCount` proves under (zksolvency.hashing.shard_tag).
-    function _shardTag(uint256 tag, uint256 index, uint256 shardCount) internal pure returns (uint256) {
-        return uint256(keccak256(abi.encodePacked("zksolvency/shard/v1", tag, uint32(index), uint32(shardCount)))) % R;
-    }
-
-    /// @notice Record shard `index` of an opened round: its proof verifies under the shard's tag with `values`, its
-    ///         totals (public: added to the round's sums, refused if a sum would pass the round's total, and at the
-    ///         last shard required to reach it) or its allocation (private: the one fixed at opening). Each shard
-    ///         once; the round is complete, with ShardedRoundComplete, when every shard has verified.
+    /// @notice Record shard `index` of an opened round, its proof under [shard tag, values]: its totals (public
+    ///         mode) or its allocation (private mode), per asset (_submitShard).
     function submitShard(string calldata roundId, uint256 index, bytes calldata proof, uint256[] calldata values)
         external
         onlyOwner
     {
-        bytes32 key = keccak256(bytes(roundId));
-        Round storage round = rounds[key];
-        uint256 word = round.commitment;
-        if (word == 0) revert UnknownRound();
-        if (!_sharded(word)) revert NotSharded();
-        uint256 count = uint32(word);
-        if (index >= count) revert BadShard(index, count);
-        Round storage shard = shardRounds[key][index];
-        if (shard.commitment != 0) revert ShardExists(index);
-        if (values.length != round.assetCount) revert BadInput("a value for every asset");
-        uint256 verified = uint32(word >> VERIFIED_AT) + 1;
-        if (word & PRIVATE_BIT != 0) {
-            if (keccak256(abi.encodePacked(values)) != allocationHash[key][index]) revert NotAllocation(index);
-        } else {
-            _addShardTotals(key, values, verified == count);
-        }
-        uint256[] memory inputs = new uint256[](values.length + 1);
-        inputs[0] = _shardTag(round.gamma, index, count);
-        for (uint256 j = 0; j < values.length; j++) inputs[j + 1] = values[j];
-        _storeShard(shard, proof, inputs);
-        round.commitment = (word & ~(uint256(type(uint32).max) << VERIFIED_AT)) | (verified << VERIFIED_AT);
-        emit ShardSubmitted(key, index, inputs, keccak256(proof));
-        if (verified == count) emit ShardedRoundComplete(roundId, key);
-    }
-
-    /// @dev Public mode: take a shard's totals off what the round's totals leave; the last shard must take it all.
-    function _addShardTotals(bytes32 key, uint256[] calldata totals, bool last) internal {
-        uint256[] storage left = unsummed[key];
-        for (uint256 j = 0; j < totals.length; j++) {
-            uint256 rest = left[j];
-            if (totals[j] > rest || (last && totals[j] != rest)) revert ShardTotalsNotRound(j + 1);
-            if (totals[j] != 0) left[j] = rest - totals[j];
-        }
-    }
-
-    /// @dev Verify a shard's proof (the verifier reverts on any failure) and store its record.
-    function _storeShard(Round storage shard, bytes calldata proof, uint256[] memory inputs) internal {
-        uint256 gamma = verifier.verifyProofGamma(proof, inputs);
-        uint256 x = uint256(bytes32(proof[inclusionAt:inclusionAt + 32]));
-        uint256 y = uint256(bytes32(proof[inclusionAt + 32:inclusionAt + 64]));
-        shard.commitment = x | ((y & 1) << 255) | PRESENT;
-        shard.gamma = gamma;
-        shard.blockNumber = uint64(block.number);
-        shard.timestamp = uint64(block.timestamp);
-        shard.assetCount = uint32(inputs.length - 1);
-    }
-
-    /// @notice A sharded round's state: M, the shards verified so far, the mode, whether it is complete, the block
-    ///         it was opened in, and (public mode) per asset the round's total less the shards' totals so far.
-    function shardedRoundOf(string calldata roundId)
-        external
-        view
-        returns (uint256 shardCount, uint256 verified, bool privateTotals, bool complete, uint64 openedBlock,
-                 uint256[] memory unsummedTotals)
-    {
-        bytes32 key = keccak256(bytes(roundId));
-        Round storage round = rounds[key];
-        uint256 word = round.commitment;
-        if (word == 0) revert UnknownRound();
-        if (!_sharded(word)) revert NotSharded();
-        shardCount = uint32(word);
-        verified = uint32(word >> VERIFIED_AT);
-        return (shardCount, verified, word & PRIVATE_BIT != 0, verified == shardCount, round.blockNumber, unsummed[key]);
-    }
-
-    /// @notice Whether shard `index` of a sharded round has verified.
-    function shardVerified(string calldata roundId, uint256 index) external view returns (bool) {
-        return shardRounds[keccak256(bytes(roundId))][index].commitment != 0;
-    }
-
-    /// @notice inclusionContext for shard `index` of a complete sharded round: that shard's record (what its
-    ///         customers check against); reverts for a round not complete (RoundNotComplete) or a shard it does not
-    ///         have (BadShard).
-    function shardInclusionContext(string calldata roundId, uint256 index)
-        external
-        view
-        returns (RoundView memory round, uint256 n, uint256 slots, uint256[4] memory g2, uint256[4] memory tauG2)
-    {
-        Round storage shard = _completeShard(keccak256(bytes(roundId)), index);
-        (uint256 x, uint256 y) = _decompress(shard.commitment);
-        round = RoundView(x, y, shard.gamma, shard.blockNumber, shard.timestamp, shard.assetCount);
-        return (round, domainSize, slotsPerRecord, [g2x1, g2x0, g2y1, g2y0], [tauX1, tauX0, tauY1, tauY0]);
-    }
-
-    /// @dev Shard `index`'s record, the round complete (every shard verified); reverts otherwise.
-    function _completeShard(bytes32 key, uint256 index) internal view returns (Round storage) {
-        uint256 word = rounds[key].commitment;
-        if (word == 0) revert UnknownRound();
-        if (!_sharded(word)) revert NotSharded();
-        uint256 count = uint32(word);
-        if (index >= count) revert BadShard(index, count);
-        uint256 verified = uint32(word >> VERIFIED_AT);
-        if (verified != count) revert RoundNotComplete(verified, count);
-        return shardRounds[key][index];
+        _submitShard(roundId, index, proof, values, values[0:0]);
     }
 
     // ------------------------------------------------------------------ inclusion
@@ -805,9 +1038,8 @@ contract SolvencyRegistry is SolvencyRegistryBase {
     /// @notice The first rule the records break (a code of zksolvency.verifier.inclusion.Rule), or VALID.
     function inclusionFailure(string calldata roundId, uint256[] calldata rows, uint256[] calldata recordHashes,
                               uint256[] calldata slots, uint256[] calldata proofs) public view returns (uint256) {
-        Round storage round = rounds[keccak256(bytes(roundId))];
-        if (round.commitment & PRESENT == 0) _refuseUnrecorded(round.commitment);
-        return _spotFailure(round, rows, recordHashes, slots, proofs);
+        return inclusionRules.spotFailure(_context(_recordedRound(roundId)),
+                                          InclusionRules.Records(0, rows, recordHashes, slots, proofs));
     }
 
     /// @notice verifyInclusion for a customer of shard `shard` of a sharded round, against that shard's commitment.
@@ -830,53 +1062,16 @@ contract SolvencyRegistry is SolvencyRegistryBase {
         view
         returns (uint256)
     {
-        bytes32 key = keccak256(bytes(roundId));
-        uint256 word = rounds[key].commitment;
-        if (_sharded(word) && shard >= uint32(word)) return SHARD;
-        return _spotFailure(_completeShard(key, shard), rows, recordHashes, slots, proofs);
-    }
-
-    function _spotFailure(Round storage round, uint256[] calldata rows, uint256[] calldata recordHashes,
-                          uint256[] calldata slots, uint256[] calldata proofs) internal view returns (uint256) {
-        uint256 code = _shapeFailure(rows, recordHashes, slots, proofs);
-        if (code == VALID) code = _canonicalFailure(rows, slots, round.assetCount);
-        if (code == VALID) code = _hashOrPointFailure(recordHashes, proofs);
+        (InclusionRules.Context memory c, uint256 code) = _shardContext(roundId, shard);
         if (code != VALID) return code;
-        uint256[] memory values = _spotValues(round.gamma, recordHashes, slots);
-        return _openAll(round.commitment, round.gamma, rows, values, proofs) ? VALID : OPENING;
-    }
-
-    /// @dev Each record's value of the inclusion column: hash + gamma asset_0 + gamma^2 units_0 + ..
-    function _spotValues(uint256 gamma, uint256[] calldata recordHashes, uint256[] calldata slots)
-        internal
-        view
-        returns (uint256[] memory values)
-    {
-        uint256 width = 2 * slotsPerRecord;
-        values = new uint256[](recordHashes.length);
-        for (uint256 i = 0; i < recordHashes.length; i++) {
-            values[i] = _combine(gamma, recordHashes[i], slots[i * width:(i + 1) * width]);
-        }
-    }
-
-    /// @dev hash + gamma slots[0] + gamma^2 slots[1] + ... mod R (slots below 2^64: checked before).
-    function _combine(uint256 gamma, uint256 recordHash, uint256[] calldata slots) internal pure returns (uint256 value) {
-        for (uint256 k = slots.length; k > 0; k--) {
-            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
-        }
-        value = addmod(mulmod(value, gamma, R), recordHash, R);
+        return inclusionRules.spotFailure(c, InclusionRules.Records(0, rows, recordHashes, slots, proofs));
     }
 }
 
-/// @title MarginSolvencyRegistry: a registry of margin rounds (equity and debt per asset, every account's
-///        haircut collateral covering its debt at public prices, taken from registered feeds where there are).
-contract MarginSolvencyRegistry is SolvencyRegistryBase {
-    uint256 internal constant SURPLUS = 20;
-
-    // Margin rounds (zksolvency.circuits.solvency): slots are keyed 0 empty, 1..3 the words of the account's
-    // surplus, then per asset j = 1..K its equity (key 2j + 2) and debt (key 2j + 3); each key has a weight.
-    uint256 internal constant FIRST_ASSET_KEY = 4;
-    uint256 internal constant SURPLUS_WORD_BITS = 64;
+/// @title MarginRegistryBase: what the registries of margin rounds share (equity and debt per asset, every
+///        account's haircut collateral covering its debt at public prices, taken from registered feeds where there
+///        are): the feeds and the rule that makes every key's weight from the stated terms.
+abstract contract MarginRegistryBase is SolvencyRegistryBase {
     uint256 internal constant BASIS_POINTS = 10_000;
     uint256 internal constant WEIGHT_BOUND = 1 << 128; // |weight| <= 2^128: nothing a key sums can wrap
     uint256 internal constant PRICE_BOUND = 1 << 64; // prices in units of 10^-8 USD, below 2^64
@@ -905,18 +1100,12 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
     mapping(bytes32 => PriceFeed) internal feeds; // keccak256(asset name) -> its price feed
 
     event PriceFeedRegistered(string asset, address indexed feed, uint32 maxAge);
-    /// The round's assets (names, in index order) and terms (price << RATIO_BITS | ratio per asset), from which
-    /// every key's weight follows (marginWeights, with the assets' registered decimals). Its totals (public mode) or the
-    /// reserves read (private mode) are the rest of the proof's public inputs, which the recorded gamma binds.
-    event MarginRoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
-                               uint256[] terms, bytes32 proofHash);
 
     error FeedExists(string asset);
     error StalePrice(string asset, uint256 updatedAt);
     error BadPrice(string asset, int256 answer);
     error NotFeedPrice(string asset, uint256 feedPrice);
 
-    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) SolvencyRegistryBase(verifier_, slotsPerRecord_) {}
 
     function margin() external pure override returns (bool) {
         return true;
@@ -1029,6 +1218,20 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
             return (unit * ratio, R - unit * BASIS_POINTS);
         }
     }
+}
+
+/// @title MarginSolvencyRegistry: a registry of margin rounds of one shard (sharded ones:
+///        ShardedMarginSolvencyRegistry; one contract for both would exceed the EVM's code size limit).
+contract MarginSolvencyRegistry is MarginRegistryBase {
+    /// The round's assets (names, in index order) and terms (price << RATIO_BITS | ratio per asset), from which
+    /// every key's weight follows (marginWeights, with the assets' registered decimals). Its totals (public mode) or the
+    /// reserves read (private mode) are the rest of the proof's public inputs, which the recorded gamma binds.
+    event MarginRoundSubmitted(string roundId, bytes32 indexed roundKey, bool privateTotals, string[] assets,
+                               uint256[] terms, bytes32 proofHash);
+
+    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) SolvencyRegistryBase(verifier_, slotsPerRecord_) {}
+
+    // ------------------------------------------------------------------ rounds
 
     /// @notice Record a margin round with public totals: per asset its equity and its debt total, at the stated
     ///         prices and ratios. publicInputs = [tag, (value_k, weight_k) for every key k].
@@ -1095,103 +1298,112 @@ contract MarginSolvencyRegistry is SolvencyRegistryBase {
 
     // ------------------------------------------------------------------ inclusion
 
-    /// @notice A user's records in a margin round, as `verifyInclusion` takes them, with the user's account key
-    ///         (zksolvency.hashing.account_key; 0 for a user without debts), computed by the user like the hashes.
-    struct MarginRecords {
-        uint256 account;
-        uint256[] rows;
-        uint256[] recordHashes;
-        uint256[] slots; // S (key, units) pairs a record
-        uint256[] proofs;
-    }
-
     /// @notice Whether a user's records are in a margin round: the rules of `verifyInclusion` with the round's
     ///         keys, then rule 20 (the surplus words are the account's haircut collateral less its debt), then
-    ///         the openings, whose values include the account and each slot's weight. keyWeights: the round's
-    ///         weights as it recorded them (marginWeights of its MarginRoundSubmitted terms). They need no storage:
-    ///         every weight the rules use is a slot's, so it is in the opened value, which the commitment binds.
-    function verifyMarginInclusion(string calldata roundId, MarginRecords calldata records,
+    ///         the openings, whose values include the account and each slot's weight (InclusionRules.marginFailure).
+    ///         keyWeights: the round's weights as it recorded them (marginWeights of its recorded terms). They need
+    ///         no storage: every weight the rules use is a slot's, so it is in the opened value, which the
+    ///         commitment binds.
+    function verifyMarginInclusion(string calldata roundId, InclusionRules.Records calldata records,
                                    uint256[] calldata keyWeights) external view returns (bool) {
         return marginInclusionFailure(roundId, records, keyWeights) == VALID;
     }
 
     /// @notice The first rule a margin round's records break (a code of zksolvency.verifier.inclusion.Rule), or VALID.
-    function marginInclusionFailure(string calldata roundId, MarginRecords calldata r, uint256[] calldata keyWeights)
-        public
-        view
-        returns (uint256)
-    {
-        Round storage round = rounds[keccak256(bytes(roundId))];
-        if (round.commitment == 0) revert UnknownRound();
-        uint256 keys = FIRST_ASSET_KEY + 2 * uint256(round.assetCount);
-        uint256 code = _shapeFailure(r.rows, r.recordHashes, r.slots, r.proofs);
-        if (code == VALID && keyWeights.length != keys) code = SHAPE;
-        if (code == VALID) code = _canonicalFailure(r.rows, r.slots, keys - 1);
-        if (code == VALID) code = _surplusFailure(r.slots, keyWeights);
-        if (code == VALID) code = _hashOrPointFailure(r.recordHashes, r.proofs);
-        if (code != VALID) return code;
-        uint256[] memory values = _marginValues(round.gamma, r, keyWeights);
-        return _openAll(round.commitment, round.gamma, r.rows, values, r.proofs) ? VALID : OPENING;
+    function marginInclusionFailure(string calldata roundId, InclusionRules.Records calldata r,
+                                    uint256[] calldata keyWeights) public view returns (uint256) {
+        return inclusionRules.marginFailure(_context(_recordedRound(roundId)), r, keyWeights);
+    }
+}
+
+/// @title ShardedMarginSolvencyRegistry: a registry of sharded margin rounds (the rounds of one shard:
+///        MarginSolvencyRegistry; one contract for both would exceed the EVM's code size limit).
+contract ShardedMarginSolvencyRegistry is MarginRegistryBase {
+    constructor(ISolvencyVerifier verifier_, uint256 slotsPerRecord_) SolvencyRegistryBase(verifier_, slotsPerRecord_) {}
+
+    function shardedOnly() external pure override returns (bool) {
+        return true;
     }
 
-    function _marginValues(uint256 gamma, MarginRecords calldata r, uint256[] calldata keyWeights)
+    // ------------------------------------------------------------------ sharded rounds
+
+    // A sharded margin round's key weights, fixed at opening (from the terms, the feeds read then): keccak256 of
+    // the 2K + 4 weights mod R, which every shard's submission restates.
+    mapping(bytes32 => bytes32) internal weightsHash;
+
+    /// A sharded margin round's terms (as MarginRoundSubmitted records a round's), emitted with ShardedRoundOpened.
+    event ShardedMarginTerms(bytes32 indexed roundKey, uint256[] terms);
+
+    /// @notice Open a margin round of M shards at the stated terms (feeds read now, where the assets have feeds):
+    ///         public mode (privateTotals false), `values` the equity totals then the debt totals per asset, which
+    ///         the shards' must sum to exactly; private mode, `values` the shards' allocations (M rows of K), which
+    ///         must sum to at most the reserves the registry reads, each shard proving per asset its equity less
+    ///         debt at most its allocation. Each shard's proof then comes with submitMarginShard, in any order.
+    function openShardedMarginRound(string calldata roundId, string calldata timestamp, string[] calldata names,
+                                    uint256 shardCount, uint256[] calldata terms, bool privateTotals,
+                                    uint256[] calldata values) external onlyOwner {
+        bytes32 key = _openMargin(roundId, timestamp, names, shardCount, terms, privateTotals);
+        if (privateTotals) {
+            _openPrivate(roundId, key, names, shardCount, values);
+        } else {
+            if (values.length != 2 * names.length) revert BadInput("an equity and a debt total for every asset");
+            _openPublic(roundId, key, names, shardCount, values);
+        }
+    }
+
+    function _openMargin(string calldata roundId, string calldata timestamp, string[] calldata names,
+                         uint256 shardCount, uint256[] calldata terms, bool privateTotals) internal returns (bytes32 key) {
+        key = _open(roundId, roundTag(roundId, timestamp, names), names.length, shardCount, privateTotals);
+        weightsHash[key] = keccak256(abi.encodePacked(marginWeights(names, terms)));
+        emit ShardedMarginTerms(key, terms);
+    }
+
+    /// @notice Record shard `index` of an opened margin round: its values (public: its equity totals then its debt
+    ///         totals; private: its allocation, per asset) and the round's key weights as fixed at opening
+    ///         (marginWeights of its terms); its proof under [shard tag, (value_k, weight_k) for every key k].
+    function submitMarginShard(string calldata roundId, uint256 index, bytes calldata proof,
+                               uint256[] calldata values, uint256[] calldata keyWeights) external onlyOwner {
+        _submitShard(roundId, index, proof, values, keyWeights);
+    }
+
+    function _shardValueCount(bool privateTotals, uint256 assetCount) internal pure override returns (uint256) {
+        return privateTotals ? assetCount : 2 * assetCount;
+    }
+
+    /// @dev [tag, (value_k, weight_k)]: the values on the equity keys (and, public mode, the debt keys), 0 on the
+    ///      surplus keys; the weights the round's, checked against the hash kept at opening.
+    function _shardInputs(bytes32 key, uint256 tag, uint256[] calldata values, uint256[] calldata weights)
         internal
         view
-        returns (uint256[] memory values)
+        override
+        returns (uint256[] memory inputs)
     {
-        uint256 width = 2 * slotsPerRecord;
-        bool indebted = _indebted(r.slots);
-        values = new uint256[](r.rows.length);
-        for (uint256 i = 0; i < r.rows.length; i++) {
-            values[i] = _marginValue(gamma, r.recordHashes[i], r.account, indebted,
-                                     r.slots[i * width:(i + 1) * width], keyWeights);
+        if (keccak256(abi.encodePacked(weights)) != weightsHash[key]) revert BadInput("not the round's weights");
+        inputs = new uint256[](1 + 2 * weights.length);
+        inputs[0] = tag;
+        for (uint256 k = 0; k < weights.length; k++) inputs[2 + 2 * k] = weights[k];
+        uint256 assetCount = (weights.length - FIRST_ASSET_KEY) / 2;
+        bool debts = values.length != assetCount;
+        for (uint256 j = 0; j < assetCount; j++) {
+            uint256 at = 1 + 2 * (FIRST_ASSET_KEY + 2 * j);
+            inputs[at] = values[j];
+            if (debts) inputs[at + 2] = values[assetCount + j];
         }
     }
 
-    /// @dev An account with debts: some slot holds a debt key (zksolvency.verifier.inclusion.is_margin_account).
-    function _indebted(uint256[] calldata slots) internal pure returns (bool) {
-        for (uint256 k = 0; k < slots.length; k += 2) {
-            uint256 key = slots[k];
-            if (key >= FIRST_ASSET_KEY && (key - FIRST_ASSET_KEY) & 1 == 1) return true;
-        }
-        return false;
+    // ------------------------------------------------------------------ inclusion
+
+    /// @notice verifyMarginInclusion for a customer of shard `shard` of a complete sharded margin round.
+    function verifyMarginInclusion(string calldata roundId, uint256 shard, InclusionRules.Records calldata records,
+                                   uint256[] calldata keyWeights) external view returns (bool) {
+        return marginInclusionFailure(roundId, shard, records, keyWeights) == VALID;
     }
 
-    /// @dev Rule 20 (zksolvency.verifier.inclusion.check_surplus): an account with debts has surplus words equal
-    ///      to sum units * weight over its other slots; one without has none. Keys and units are canonical here
-    ///      (< 2K + 4, < 2^64) and |weight| <= 2^128, so no term reaches 2^192 and no sum can overflow.
-    function _surplusFailure(uint256[] calldata slots, uint256[] calldata w) internal pure returns (uint256) {
-        bool indebted = _indebted(slots);
-        int256 words;
-        int256 value;
-        for (uint256 k = 0; k < slots.length; k += 2) {
-            uint256 key = slots[k];
-            if (key == 0) continue;
-            if (key < FIRST_ASSET_KEY) {
-                if (!indebted) return SURPLUS;
-                words += int256(slots[k + 1] << (SURPLUS_WORD_BITS * (key - 1)));
-            } else {
-                uint256 weight = w[key];
-                value += weight > R / 2 ? -int256(slots[k + 1] * (R - weight)) : int256(slots[k + 1] * weight);
-            }
-        }
-        return indebted && words != value ? SURPLUS : VALID;
-    }
-
-    /// @dev The margin inclusion column's value at a record's row (zksolvency.verifier.inclusion.opened_value):
-    ///      h + gamma account + gamma^2 account + then (key, units, weight) per slot, the weight the key's but 0
-    ///      for the equity of an account without debts.
-    function _marginValue(uint256 gamma, uint256 recordHash, uint256 account, bool indebted, uint256[] calldata slots,
-                          uint256[] calldata w) internal pure returns (uint256 value) {
-        for (uint256 k = slots.length; k > 0; k -= 2) {
-            uint256 key = slots[k - 2];
-            bool equity = key >= FIRST_ASSET_KEY && (key - FIRST_ASSET_KEY) & 1 == 0;
-            value = addmod(mulmod(value, gamma, R), indebted || !equity ? w[key] : 0, R);
-            value = addmod(mulmod(value, gamma, R), slots[k - 1], R);
-            value = addmod(mulmod(value, gamma, R), key, R);
-        }
-        value = addmod(mulmod(value, gamma, R), account, R);
-        value = addmod(mulmod(value, gamma, R), account, R);
-        value = addmod(mulmod(value, gamma, R), recordHash, R);
+    /// @notice marginInclusionFailure against shard `shard`'s record (SHARD for a shard the round does not have).
+    function marginInclusionFailure(string calldata roundId, uint256 shard, InclusionRules.Records calldata r,
+                                    uint256[] calldata keyWeights) public view returns (uint256) {
+        (InclusionRules.Context memory c, uint256 code) = _shardContext(roundId, shard);
+        if (code != VALID) return code;
+        return inclusionRules.marginFailure(c, r, keyWeights);
     }
 }

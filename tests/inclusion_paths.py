@@ -57,7 +57,7 @@ def sharded_paths(statement, keys_by_shard, registry, measure_gas=True):
     (round file: its shard's verified keys; chain: that shard's record), and the registry's own view called
     directly with the file's shard ("registry": its code, or the rule of its revert, VIEW_REVERTS)."""
     from zksolvency.audit import check_identity, records_of, shard_of
-    from zksolvency.onchain import _reason, inclusion_calldata
+    from zksolvency.onchain import _reason, inclusion_calldata, margin_inclusion_calldata
     from zksolvency.verifier.inclusion import Rule
 
     names = [a.name for a in statement.assets]
@@ -88,11 +88,17 @@ def sharded_paths(statement, keys_by_shard, registry, measure_gas=True):
 
     def registry_view(obj, uid):
         inclusion = InclusionFile.from_json(obj, "case")
-        args = inclusion_calldata(records_of(inclusion, names))
+        # Any shard's keys tell records_of the round's kind (a margin round's weights are every shard's).
+        records = records_of(inclusion, names, next(iter(keys_by_shard.values()), None))
+        if statement.margin is None:
+            args, view = inclusion_calldata(records), registry.functions.inclusionFailure
+        else:  # the round's weights, as its terms and the registered decimals make them
+            weights = statement.margin.weights([a.decimals for a in statement.assets])
+            args, view = margin_inclusion_calldata(records, weights), registry.functions.marginInclusionFailure
         if inclusion.shard is not None:
             args = (inclusion.shard,) + args
         try:
-            code = registry.functions.inclusionFailure(inclusion.round_id, *args).call()
+            code = view(inclusion.round_id, *args).call()
         except Exception as e:
             reason = _reason(e)
             raise InclusionError(Rule[VIEW_REVERTS[reason.partition("(")[0]]], reason) from None

@@ -505,15 +505,15 @@ def _as_shard(case, shard, name):
 # (registry, case with its verdict against it): every case of the sharded table against the registry holding the
 # round complete (the verdict it has against round.json: a file moved to another shard, a shard past the last, no
 # shard, ...), and what a cheating exchange could serve besides: an honest file while not every shard has verified
-# (ROUND_ID), a one-shard round's file naming a shard (SHARD; "one_shard": its file is the fixture's), and a sharded
-# file against a margin registry, which takes no sharded rounds ("registry", where verify-inclusion --rpc stops).
+# (ROUND_ID), a one-shard round's file naming a shard (SHARD; "one_shard": its file is the fixture's), and a margin
+# round's file made to name a shard against the margin registry holding that round as a round of one shard (SHARD).
 SHARDED_CHAIN_CASES = [("complete", c) for c in SHARDED_CASES] + [
     ("incomplete", {**next(c for c in SHARDED_CASES if c["name"] == "sharded_honest_alice"),
                     "name": "sharded_round_not_complete", "verdict": "ROUND_ID"}),
     ("one_shard", {"name": "one_shard_round_file_naming_shard_0", "user_id": "alice", "shard": 0, "verdict": "SHARD"}),
     ("one_shard", {"name": "one_shard_round_file_naming_shard_1", "user_id": "bob", "shard": 1, "verdict": "SHARD"}),
     ("margin", {**_as_shard(next(c for c in MARGIN_CASES if c["name"] == "margin_honest_alice"), 0,
-                            "margin_file_naming_a_shard"), "verdict": "registry"})]
+                            "margin_file_naming_a_shard"), "verdict": "SHARD"})]
 # The Python paths that read the registry alone, as the page does (tests/inclusion_paths.py's sharded_paths).
 REGISTRY_PATHS = ("chain", "view")
 
@@ -623,8 +623,6 @@ def test_the_page_checks_a_sharded_rounds_file_against_its_shards_record_telling
     file = case["file"]
     if case["verdict"] == "VALID":
         assert f"{file['shard']} of 3" in shown["text"] and "registry verified every shard" in shown["text"]
-    elif case["verdict"] == "registry":
-        assert "does not take sharded margin rounds" in shown["reason"]
     else:  # Python's reason on its chain path, in the page's words (names quoted as JSON, not as repr)
         python, reason = _python_chain_verdict(sharded_chain["url"], address, case)
         assert python == case["verdict"] and reason.replace("'", '"') in shown["reason"].replace("'", '"')

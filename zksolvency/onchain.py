@@ -34,12 +34,16 @@ MAX_CODE_BYTES = 24_576
 
 def compile_round_contracts(statement: RoundStatement) -> dict:
     """The round's generated verifier and its registry (``compile_contracts``)."""
-    return compile_contracts(statement.shape(), statement.verifying_key)
+    return compile_contracts(statement.shape(), statement.verifying_key, isinstance(statement, ShardedStatement))
 
 
-# The registry of each kind of round: spot rounds, and margin rounds (prices, ratios, feeds, rule 20).
-def registry_name(margin: bool) -> str:
-    return "MarginSolvencyRegistry" if margin else "SolvencyRegistry"
+# The registry of each kind of round: spot rounds (of one shard or sharded), margin rounds (prices, ratios, feeds,
+# rule 20) of one shard, and sharded margin rounds: one contract for both kinds of margin round would exceed the
+# EVM's code size limit.
+def registry_name(margin: bool, sharded: bool = False) -> str:
+    if not margin:
+        return "SolvencyRegistry"
+    return "ShardedMarginSolvencyRegistry" if sharded else "MarginSolvencyRegistry"
 
 
 def _code_size(compiled: dict) -> int:
@@ -55,9 +59,9 @@ def _compiled_to_fit(sources: dict, name: str, runs_tried) -> dict | None:
     return None
 
 
-def compile_contracts(shape: SolvencyShape, vk) -> dict:
+def compile_contracts(shape: SolvencyShape, vk, sharded: bool = False) -> dict:
     """{"SolvencyVerifier": the verifier generated from ``vk`` for ``shape``, "SolvencyRegistry": the registry of
-    the shape's kind (``registry_name``)}, each compiled as described below.
+    the shape's kind (``registry_name``; ``sharded``: for sharded rounds)}, each compiled as described below.
 
     Each for the optimizer runs that cost least gas a call, unless its code then
     exceeds the EVM's size limit: then for fewer runs, down to the smallest code.
@@ -72,20 +76,24 @@ def compile_contracts(shape: SolvencyShape, vk) -> dict:
         raise ChainError(f"the verifier of this round's shape ({shape.slots} slots a record, "
                          f"{vk.circuit}) is {size:,} bytes, over the EVM's {MAX_CODE_BYTES:,}-byte "
                          f"limit: a round to publish on-chain needs fewer slots a record")
-    return {"SolvencyVerifier": compiled_verifier, "SolvencyRegistry": compiled_registry(shape.margin)}
+    return {"SolvencyVerifier": compiled_verifier,
+            "SolvencyRegistry": compiled_registry(shape.margin, sharded and shape.margin)}
 
 
-def compiled_registry(margin: bool) -> dict:
-    """The registry of a kind of round, compiled for the most optimizer runs among REGISTRY_RUNS that fit."""
-    compiled = _compiled_to_fit({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}, registry_name(margin),
-                                       REGISTRY_RUNS)
-    if compiled is None:
-        raise ChainError(f"{registry_name(margin)} exceeds the EVM's {MAX_CODE_BYTES:,}-byte limit")
-    return compiled
+def compiled_registry(margin: bool, sharded: bool = False) -> dict:
+    """The registry of a kind of round, compiled for the most optimizer runs among REGISTRY_RUNS that fit; its
+    "inclusion_rules" the runtime code of the InclusionRules contract it creates (compiled with it)."""
+    name = registry_name(margin, sharded)
+    for runs in REGISTRY_RUNS:
+        output = compile_solidity({"SolvencyRegistry.sol": REGISTRY_SOURCE.read_text()}, optimize_runs=runs)
+        if _code_size(output[name]) <= MAX_CODE_BYTES:
+            return {**output[name], "inclusion_rules": output["InclusionRules"]["runtime"]}
+    raise ChainError(f"{name} exceeds the EVM's {MAX_CODE_BYTES:,}-byte limit")
 
 
-# Both registries' code at OPTIMIZER_RUNS exceeds the limit (the spot one since it takes sharded rounds); at 1,000
-# runs each fits (24,540 and 23,423 bytes): the fewer runs after it are for a registry that grows.
+# No registry's code fits at OPTIMIZER_RUNS; at 10,000 runs the margin registry fits (23,153 bytes), at 1,000 the
+# spot one (22,519: it takes sharded rounds) and the sharded margin one (24,419). The fewer runs after them are for
+# a registry that grows.
 REGISTRY_RUNS = (OPTIMIZER_RUNS, 10_000, 1_000, 200, 1)
 
 
@@ -110,7 +118,9 @@ def registry_contract(w3, address: str):
     address = checked_address(w3, address, "the registry")
     spot = w3.eth.contract(address=address, abi=compiled["SolvencyRegistry"]["abi"])
     margin = takes_margin_rounds(spot)
-    return spot if not margin else w3.eth.contract(address=address, abi=compiled[registry_name(True)]["abi"])
+    if not margin:
+        return spot
+    return w3.eth.contract(address=address, abi=compiled[registry_name(True, takes_only_sharded_rounds(spot))]["abi"])
 
 
 def checked_address(w3, text: str, what: str) -> str:
@@ -126,6 +136,14 @@ def takes_margin_rounds(registry) -> bool:
     """The registry's ``margin()``; ChainError if the contract does not answer it (no registry, or an older one)."""
     try:
         return bool(registry.functions.margin().call())
+    except Exception as e:  # no code there, or not a registry
+        raise ChainError(f"{registry.address} does not answer as a SolvencyRegistry: {_reason(e)}") from None
+
+
+def takes_only_sharded_rounds(registry) -> bool:
+    """The registry's ``shardedOnly()``: whether it is a registry of sharded margin rounds."""
+    try:
+        return bool(registry.functions.shardedOnly().call())
     except Exception as e:  # no code there, or not a registry
         raise ChainError(f"{registry.address} does not answer as a SolvencyRegistry: {_reason(e)}") from None
 
@@ -194,6 +212,11 @@ def _check_publishable(registry, statement) -> None:
     if takes_margin_rounds(registry) != margin:
         kind = "margin" if margin else "spot"
         raise ChainError(f"a {kind} round needs a registry of {kind} rounds: this one takes the other kind")
+    sharded = isinstance(statement, ShardedStatement)
+    if margin and takes_only_sharded_rounds(registry) != sharded:
+        kind = "sharded margin rounds" if sharded else "margin rounds of one shard"
+        raise ChainError(f"this round needs a registry of {kind} (`zksolvency deploy` on the round's directory "
+                         f"deploys one): this one takes the other kind")
     for a in statement.assets:
         registered, decimals, _, _ = registry.functions.assetOf(a.name).call()
         if not registered:
@@ -257,12 +280,13 @@ def publish_sharded(w3, registry, owner, statement: ShardedStatement, on_sent=No
     registry checks against the reserves it reads) and submit every shard, one transaction each. Resumable: a
     round already opened is checked for its M and mode, and a shard already recorded is skipped. Returns
     [(what, receipt)] of the transactions sent ("open", "shard i"); ``on_sent(what, receipt)`` hears each."""
-    if statement.margin is not None:
-        raise ChainError("the registry does not take sharded margin rounds yet (verify the round with "
-                         "`zksolvency verify`)")
     _check_publishable(registry, statement)
     names = [a.name for a in statement.assets]
     shards = statement.shard_statements
+    margin = statement.margin is not None
+    if margin:
+        terms = statement.margin.packed()
+        weights = [w % R_MODULUS for w in statement.margin.weights([a.decimals for a in statement.assets])]
     count = len(shards)
     sent = []
 
@@ -273,7 +297,13 @@ def publish_sharded(w3, registry, owner, statement: ShardedStatement, on_sent=No
             on_sent(what, receipt)
 
     state = sharded_state(registry, statement.round_id)
-    if state is None:
+    if state is None and margin:
+        values = ([v for shard in shards for v in shard.values] if statement.private_totals
+                  else list(statement.values) + list(statement.debts))
+        fn = registry.functions.openShardedMarginRound(statement.round_id, statement.timestamp, names, count, terms,
+                                                       statement.private_totals, values)
+        send_and_note("open", fn, f"the opening of round {statement.round_id!r}")
+    elif state is None:
         if statement.private_totals:
             allocations = [v for shard in shards for v in shard.values]
             fn = registry.functions.openPrivateShardedRound(statement.round_id, statement.timestamp, names, count,
@@ -289,7 +319,11 @@ def publish_sharded(w3, registry, owner, statement: ShardedStatement, on_sent=No
     for i, shard in enumerate(shards):
         if registry.functions.shardVerified(statement.round_id, i).call():
             continue
-        fn = registry.functions.submitShard(statement.round_id, i, shard.proof, list(shard.values))
+        if margin:
+            values = list(shard.values) + ([] if statement.private_totals else list(shard.debts))
+            fn = registry.functions.submitMarginShard(statement.round_id, i, shard.proof, values, weights)
+        else:
+            fn = registry.functions.submitShard(statement.round_id, i, shard.proof, list(shard.values))
         send_and_note(f"shard {i}", fn, f"shard {i} of {count}")
     return sent
 
@@ -355,7 +389,10 @@ def check_inclusion_onchain(registry, round_id: str, records, measure_gas: bool 
     sharded round the records open against (the views that take it)."""
     from zksolvency.verifier.inclusion import Rule
 
-    if shard is not None:
+    if shard is not None and weights is not None:
+        args = (shard,) + margin_inclusion_calldata(records, weights)
+        failure, verify = registry.functions.marginInclusionFailure, registry.functions.verifyMarginInclusion
+    elif shard is not None:
         args = (shard,) + inclusion_calldata(records)
         failure, verify = registry.functions.inclusionFailure, registry.functions.verifyInclusion
     elif weights is None:
@@ -384,9 +421,6 @@ def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
     from zksolvency.verifier.inclusion import InclusionError, Rule
 
     margin = takes_margin_rounds(registry)
-    if shard is not None and margin:
-        raise ChainError(f"the file names shard {shard}; the registry does not take sharded margin rounds yet "
-                         "(check the file with --round round.json)")
     try:
         if shard is None:
             (x, y, gamma, block, timestamp, assets), n, slots, g2, tau = (
@@ -416,7 +450,7 @@ def recorded_round(registry, round_id: str, shard: int | None = None) -> dict:
         count = 1
     else:
         state = sharded_state(registry, round_id)
-        names, private, inputs = _recorded_names(registry, round_id, state.opened_block, sharded=True)
+        names, private, inputs = _recorded_names(registry, round_id, state.opened_block, sharded=True, margin=margin)
         count = state.shard_count
     if len(names) != assets:
         raise ChainError(f"the registry's record of round {round_id!r} names {len(names)} assets, not {assets}")
@@ -449,16 +483,25 @@ def _recorded_names(registry, round_id: str, block: int, sharded: bool = False, 
     """(asset names in index order, whether the totals are private, what the event records besides) of a round:
     a round of one shard's RoundSubmitted event (its public inputs) or, in a margin registry (``margin``), its
     MarginRoundSubmitted event (its terms); a sharded round's (``sharded``) ShardedRoundOpened event (the totals
-    or the reserves read)."""
+    or the reserves read), and a sharded margin round's ShardedMarginTerms event (its terms)."""
     from zksolvency.verifier.transcript import keccak256
 
     key = keccak256(round_id.encode("utf-8"))
+    if sharded and margin:
+        names, private, _ = _recorded_names(registry, round_id, block, sharded=True)
+        return names, private, _one_log(registry.events.ShardedMarginTerms, round_id, block, key)["terms"]
     if sharded:
         event, field = registry.events.ShardedRoundOpened, "values"
     elif margin:
         event, field = registry.events.MarginRoundSubmitted, "terms"
     else:
         event, field = registry.events.RoundSubmitted, "publicInputs"
+    args = _one_log(event, round_id, block, key)
+    return list(args["assets"]), bool(args["privateTotals"]), list(args[field])
+
+
+def _one_log(event, round_id: str, block: int, key: bytes):
+    """The arguments of the one ``event`` of round ``key`` in ``block``; ChainError for none or several."""
     try:
         logs = event().get_logs(from_block=block, to_block=block, argument_filters={"roundKey": key})
     except Exception as e:
@@ -466,8 +509,7 @@ def _recorded_names(registry, round_id: str, block: int, sharded: bool = False, 
     if len(logs) != 1:
         raise ChainError(f"the registry recorded round {round_id!r} in block {block}, but that block holds "
                          f"{len(logs)} records of it")
-    args = logs[0]["args"]
-    return list(args["assets"]), bool(args["privateTotals"]), list(args[field])
+    return logs[0]["args"]
 
 
 def recorded_keys(registry, round_id: str, expected=None, shard: int | None = None) -> tuple:
@@ -569,7 +611,9 @@ def audit_against(w3, registry_address: str, shape: SolvencyShape, expected_vk) 
     """
     registry = registry_contract(w3, registry_address)
     differences = []
-    compiled = compile_contracts(shape, expected_vk)
+    # A margin shape has two registries (rounds of one shard, sharded rounds): the one the registry says it is, whose
+    # code must then be that kind's to the byte.
+    compiled = compile_contracts(shape, expected_vk, shape.margin and takes_only_sharded_rounds(registry))
     verifier_address = registry.functions.verifier().call()
     deployed = bytes(w3.eth.get_code(verifier_address))
     wanted = compiled["SolvencyVerifier"]
@@ -578,9 +622,14 @@ def audit_against(w3, registry_address: str, shape: SolvencyShape, expected_vk) 
                            f"the round's shape ({expected_vk.circuit}, 2^{shape.log_n} rows)")
     wanted = compiled["SolvencyRegistry"]
     code = bytes(w3.eth.get_code(registry.address))
+    kind = registry_name(shape.margin, shape.margin and takes_only_sharded_rounds(registry))
     if _masked(code, wanted["immutables"]) != _masked(bytes.fromhex(wanted["runtime"][2:]), wanted["immutables"]):
-        differences.append(f"the code at {registry.address} is not this project's {registry_name(shape.margin)}")
+        differences.append(f"the code at {registry.address} is not this project's {kind}")
     else:
+        rules = registry.functions.inclusionRules().call()
+        if bytes(w3.eth.get_code(rules)) != bytes.fromhex(wanted["inclusion_rules"][2:]):
+            differences.append(f"the inclusion rules at {rules}, which the registry's views call, are not this "
+                               f"project's InclusionRules")
         verifier = w3.eth.contract(address=verifier_address, abi=compiled["SolvencyVerifier"]["abi"])
         at, n, omega, g2, tau = registry.functions.verifierKeys().call()
         vn, vomega, vg2, vtau = verifier.functions.inclusionKeys().call()

@@ -2,7 +2,8 @@
 // The node is asked for public state only: inclusionContext(round id), the round's RoundSubmitted event (its
 // asset names) or, in a margin registry, its MarginRoundSubmitted event (names and terms), each asset's registered
 // decimals and margin(); for a sharded round's file, shardInclusionContext(round id, the file's shard),
-// shardedRoundOf(round id) and the round's ShardedRoundOpened event instead. Nothing about the customer is sent
+// shardedRoundOf(round id) and the round's ShardedRoundOpened event (and, a sharded margin round's, its
+// ShardedMarginTerms event) instead. Nothing about the customer is sent
 // (never the registry's verifyInclusion view, which would send the whole record to whatever node answers).
 import { bn254 } from "@noble/curves/bn254";
 import { bytesToBigInt, bytesToHex, concat, hexToBytes, keccak256, uintBytes, utf8 } from "./field.js";
@@ -15,6 +16,7 @@ const ROUND_SUBMITTED = topic("RoundSubmitted(string,bytes32,bool,string[],uint2
 const MARGIN_ROUND_SUBMITTED = topic("MarginRoundSubmitted(string,bytes32,bool,string[],uint256[],bytes32)");
 const RATIO_BITS = 16n; // a margin round's terms: price << RATIO_BITS | ratio per asset (margin.py's packed)
 const SHARDED_ROUND_OPENED = topic("ShardedRoundOpened(string,bytes32,bool,string[],uint256,uint256[],uint256[])");
+const SHARDED_MARGIN_TERMS = topic("ShardedMarginTerms(bytes32,uint256[])");
 const MAX_SHARDS = 1 << 20; // as zksolvency.shards and the registry
 
 function pad32(bytes) {
@@ -187,7 +189,8 @@ async function roundEvent(rpcUrl, registry, signature, roundId, block, fetchFn) 
   if (!Array.isArray(logs) || logs.length !== 1) {
     throw new RoundError("registry", `the registry recorded round ${JSON.stringify(roundId)} in block ${block}, but that block holds ${logs?.length} records of it`);
   }
-  const name = { [ROUND_SUBMITTED]: "RoundSubmitted", [MARGIN_ROUND_SUBMITTED]: "MarginRoundSubmitted" }[signature];
+  const name = { [ROUND_SUBMITTED]: "RoundSubmitted", [MARGIN_ROUND_SUBMITTED]: "MarginRoundSubmitted",
+    [SHARDED_MARGIN_TERMS]: "ShardedMarginTerms" }[signature];
   return new AbiReader(logs[0].data, name ?? "ShardedRoundOpened");
 }
 
@@ -204,7 +207,7 @@ async function shardedRecord(rpcUrl, registry, roundId, fetchFn) {
     throw new RoundError("registry", `the registry reports round ${JSON.stringify(roundId)} of ${count} shards, ` +
       `opened with ${event.word(3)}`);
   }
-  return { names: event.stringsAt(Number(event.word(2))), count: Number(count) };
+  return { names: event.stringsAt(Number(event.word(2))), count: Number(count), block: state.word(4) };
 }
 
 /**
@@ -213,18 +216,13 @@ async function shardedRecord(rpcUrl, registry, roundId, fetchFn) {
  * (null for a round of one shard); the record is then that shard's, of a complete sharded round of M shards, and
  * `shards` has M entries, the keys of that shard at its place and null at every other (their records are not
  * asked for: the node learns the customer's shard, which names no customer). A margin registry's rounds carry the
- * key weights it recorded; it takes no sharded rounds. Rule.ROUND_ID or Rule.SHARD (InclusionError) where
+ * key weights made from the terms it recorded (a sharded margin round's in its ShardedMarginTerms event). Rule.ROUND_ID or Rule.SHARD (InclusionError) where
  * recorded_round refuses (refusalOf); RoundError for an answer that is not a record, or a registry that cannot
  * hold the file's round.
  */
 export async function roundFromRegistry(rpcUrl, registry, roundId, shard, allowInsecureSrs, fetchFn = globalThis.fetch) {
   if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new RoundError("pin", `${registry} is not a contract address`);
   const margin = await takesMarginRounds(rpcUrl, registry, fetchFn);
-  if (margin && shard !== null) {
-    throw new RoundError("registry", `a sharded round's file (shard ${shard}): this registry takes margin rounds, ` +
-      "and the registry does not take sharded margin rounds yet (check the file on a page pinned to the round's " +
-      "key, with its round.json)");
-  }
   let r;
   try {
     r = await view(rpcUrl, registry, shard === null ? callWithString("inclusionContext(string)", roundId)
@@ -250,8 +248,14 @@ export async function roundFromRegistry(rpcUrl, registry, roundId, shard, allowI
     names = event.stringsAt(Number(event.word(2)));
     terms = margin ? event.uintsAt(Number(event.word(3))) : null;
   } else {
-    ({ names, count } = await shardedRecord(rpcUrl, registry, roundId, fetchFn));
+    let opened;
+    ({ names, count, block: opened } = await shardedRecord(rpcUrl, registry, roundId, fetchFn));
     if (!(shard < count)) throw new RoundError("registry", `the registry answered for shard ${shard} of a round of ${count}`);
+    // A sharded margin round's terms: its ShardedMarginTerms event, in the block it was opened in (data: terms).
+    if (margin) {
+      const event = await roundEvent(rpcUrl, registry, SHARDED_MARGIN_TERMS, roundId, opened, fetchFn);
+      terms = event.uintsAt(Number(event.word(0)));
+    }
   }
   if (BigInt(names.length) !== assetCount) {
     throw new RoundError("registry", `the registry's record of round ${JSON.stringify(roundId)} names ${names.length} assets, not ${assetCount}`);

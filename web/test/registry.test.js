@@ -92,11 +92,13 @@ const REGISTRY = "0x" + "11".repeat(20);
 const selectorOf = (signature) => "0x" + bytesToHex(keccak256(utf8(signature)).slice(0, 4));
 const words = (...values) => "0x" + values.map((v) => BigInt(v).toString(16).padStart(64, "0")).join("");
 
-test("a margin registry is not asked for a shard's record: its sharded rounds are refused, naming why", async () => {
-  const node = scriptedNode({ [selectorOf("margin()")]: words(1) });
+test("a margin registry is asked for a shard's record like any registry: a round of one shard there is rule SHARD", async () => {
+  const node = scriptedNode({ [selectorOf("margin()")]: words(1),
+    [selectorOf("shardInclusionContext(string,uint256)")]: { error: { code: 3, message: "execution reverted", data: revert("NotSharded()") } } });
   await assert.rejects(roundFromRegistry("http://127.0.0.1:1", REGISTRY, "r1", 0, true, node.fetchFn), (e) =>
-    e instanceof RoundError && e.rule === "registry" && /does not take sharded margin rounds/.test(e.message));
-  assert.deepEqual(node.asked.map((r) => r.params[0].data), [selectorOf("margin()")]);
+    e instanceof InclusionError && e.rule === Rule.SHARD && /as a round of one shard/.test(e.message));
+  assert.deepEqual(node.asked.map((r) => r.params[0].data),
+    [selectorOf("margin()"), callWithString("shardInclusionContext(string,uint256)", "r1", 0)]);
 });
 
 test("the shard's record asked for is the file's shard of the file's round; a node's answer of another shard count is refused", async () => {
