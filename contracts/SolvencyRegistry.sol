@@ -1330,6 +1330,12 @@ contract ShardedMarginSolvencyRegistry is MarginRegistryBase {
     // A sharded margin round's key weights, fixed at opening (from the terms, the feeds read then): keccak256 of
     // the 2K + 4 weights mod R, which every shard's submission restates.
     mapping(bytes32 => bytes32) internal weightsHash;
+    // Until when its shards may be submitted: the opening time plus the shortest maxAge of the round's feeds (1 day
+    // without feeds), so that a round is never completed on prices older than its feeds allow (plus their own age
+    // at opening).
+    mapping(bytes32 => uint256) internal termsUntil;
+
+    error TermsExpired(uint256 until);
 
     /// A sharded margin round's terms (as MarginRoundSubmitted records a round's), emitted with ShardedRoundOpened.
     event ShardedMarginTerms(bytes32 indexed roundKey, uint256[] terms);
@@ -1355,6 +1361,12 @@ contract ShardedMarginSolvencyRegistry is MarginRegistryBase {
                          uint256 shardCount, uint256[] calldata terms, bool privateTotals) internal returns (bytes32 key) {
         key = _open(roundId, roundTag(roundId, timestamp, names), names.length, shardCount, privateTotals);
         weightsHash[key] = keccak256(abi.encodePacked(marginWeights(names, terms)));
+        uint256 life = MAX_FEED_AGE;
+        for (uint256 j = 0; j < names.length; j++) {
+            PriceFeed storage f = feeds[keccak256(bytes(names[j]))];
+            if (f.feed != address(0) && f.maxAge < life) life = f.maxAge;
+        }
+        termsUntil[key] = block.timestamp + life;
         emit ShardedMarginTerms(key, terms);
     }
 
@@ -1379,11 +1391,12 @@ contract ShardedMarginSolvencyRegistry is MarginRegistryBase {
         returns (uint256[] memory inputs)
     {
         if (keccak256(abi.encodePacked(weights)) != weightsHash[key]) revert BadInput("not the round's weights");
+        if (block.timestamp > termsUntil[key]) revert TermsExpired(termsUntil[key]);
         inputs = new uint256[](1 + 2 * weights.length);
         inputs[0] = tag;
         for (uint256 k = 0; k < weights.length; k++) inputs[2 + 2 * k] = weights[k];
         uint256 assetCount = (weights.length - FIRST_ASSET_KEY) / 2;
-        bool debts = values.length != assetCount;
+        bool debts = rounds[key].commitment & PRIVATE_BIT == 0; // public mode: equity totals, then debt totals
         for (uint256 j = 0; j < assetCount; j++) {
             uint256 at = 1 + 2 * (FIRST_ASSET_KEY + 2 * j);
             inputs[at] = values[j];

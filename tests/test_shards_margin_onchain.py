@@ -191,6 +191,35 @@ def test_a_shard_twice_or_past_the_last_and_a_short_opening_are_refused(world):
     assert refusal(past, owner) == f"BadShard({SHARDS}, {SHARDS})"
 
 
+def _later(w3, seconds):
+    w3.provider.make_request("evm_increaseTime", [seconds])
+    w3.provider.make_request("evm_mine", [])
+
+
+def test_shards_after_the_feeds_age_are_refused(world):
+    """The weights are fixed at opening, from the feeds read then: every shard must come within the shortest maxAge
+    of the round's feeds, so the round is never completed on prices older than the feeds allow."""
+    from zksolvency.onchain import register_price_feed
+
+    w3, owner, st = world["w3"], world["owner"], world["round"].statement
+    registry = _fresh(world)
+    compiled = compile_solidity({"TestPriceFeed.sol": (CONTRACTS / "test" / "TestPriceFeed.sol").read_text()})
+    price = st.margin.prices[[a.name for a in st.assets].index("BTC")]
+    feed = deploy(w3, compiled["TestPriceFeed"], owner, 8, price)
+    register_price_feed(w3, registry, owner, "BTC", feed, 3600)
+    _open(world, registry)
+    _submit(world, registry, 0)
+    _later(w3, 3601)
+    assert refusal(_shard_call(registry, st, 1), owner.address).startswith("TermsExpired(")
+    # Without feeds the terms hold a day.
+    registry = _fresh(world)
+    _open(world, registry)
+    _later(w3, 24 * 3600 - 60)
+    _submit(world, registry, 0)
+    _later(w3, 120)
+    assert refusal(_shard_call(registry, st, 1), owner.address).startswith("TermsExpired(")
+
+
 # --------------------------------------------------------------------------- private totals
 
 
