@@ -133,6 +133,26 @@ def test_the_audit_knows_the_sharded_margin_registry_and_its_rules(world):
         publish(world["w3"], world["registry"], world["owner"], st.shards[0])
 
 
+def test_the_audit_refuses_a_registry_whose_views_call_other_inclusion_rules(world):
+    """The registry's code to the byte but its inclusionRules pointing elsewhere (init code of the exchange's own that
+    returns the registry's runtime with that immutable changed): the views would apply whatever rules sit there."""
+    w3, owner, registry = world["w3"], world["owner"], world["registry"]
+    st = world["round"].statement
+    rules = bytes.fromhex(registry.functions.inclusionRules().call()[2:])
+    other = bytes.fromhex(world["deployment"].verifier[2:])  # any contract's address: here the verifier's
+    runtime = bytes(w3.eth.get_code(registry.address))
+    assert runtime.count(rules) >= 1
+    forged = runtime.replace(rules, other)
+    header = bytes([0x61]) + len(forged).to_bytes(2, "big") + bytes([0x80, 0x61]) + (13).to_bytes(2, "big") + bytes(
+        [0x60, 0x00, 0x39, 0x60, 0x00, 0xF3])  # CODECOPY the runtime after these 13 bytes, RETURN it
+    receipt = send(w3, owner, {"from": owner.address, "data": header + forged, "gas": 10_000_000,
+                               "gasPrice": w3.eth.gas_price})
+    audit = audit_against(w3, receipt["contractAddress"], st.shape(), st.verifying_key)
+    assert audit.differences == (f"the inclusion rules at {w3.to_checksum_address(other)}, which the registry's "
+                                 "views call, are not this project's InclusionRules",)
+    assert audit_against(w3, registry.address, st.shape(), st.verifying_key).matches
+
+
 # --------------------------------------------------------------------------- what a cheating exchange submits
 
 
